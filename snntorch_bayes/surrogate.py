@@ -1,0 +1,523 @@
+r"""Importance-weighted straight-through (IW-ST) estimators as drop-in
+``spike_grad`` objects for snnTorch neurons.
+
+Every estimator here treats the spike as a *noisy binary neuron*
+(``docs/theory.md`` §1): :math:`z = H(x + s\varepsilon)`, with
+:math:`x = U - U_{\rm thr}` the argument snnTorch passes to ``spike_grad``.
+The backward pass is the single-sample estimator of eq. (2),
+
+.. math::
+
+    \frac{\partial z}{\partial x} \;\leftarrow\; \frac{f(x/s)}{s}\,w(z),
+
+and the estimators differ only in the weight :math:`w(z)` of the outcome
+:math:`z \in \{0, 1\}` that was emitted:
+
+============================ ===================================================
+:func:`straight_through`     :math:`w = 1`
+:func:`iw_st`                :math:`w = \min((2P(z))^{-p}, w_{\max})`, eq. (3)
+:func:`gumbel_rao`           analytic Gumbel-Rao (AGR), eq. (4), no sampling
+:func:`gumbel_rao_mc`        Monte-Carlo Gumbel-Rao, :math:`K` conditional
+                             samples (the reference AGR is tested against)
+============================ ===================================================
+
+Usage is exactly that of :mod:`snntorch.surrogate`::
+
+    >>> import snntorch as snn
+    >>> from snntorch_bayes import surrogate
+    >>> lif = snn.Leaky(beta=0.95, spike_grad=surrogate.iw_st(p=1.0))
+
+**Forward pass and** ``sample``. With ``sample=False`` (the default) the
+forward pass is snnTorch's deterministic Heaviside, :math:`z = H(x)`
+(strictly :math:`x > 0`), and the backward is the estimator evaluated at that
+outcome; this is a drop-in replacement for ``fast_sigmoid`` and nothing else
+in a model changes.  With ``sample=True`` the neuron fires stochastically,
+:math:`z = \mathbb 1[u < F(x/s)]`.
+
+**sample=True inside vanilla snnTorch neurons.** ``snn.Leaky``,
+``snn.Synaptic`` and ``snn.RLeaky`` call ``spike_grad`` twice per step: once
+on the *previous* membrane to compute the reset, once on the new membrane to
+fire.  An independent draw per call would let resets disagree with emitted
+spikes (snnTorch issue #366).  Our uniforms :math:`u` are therefore *common
+random numbers*: a pseudo-random function of the value of :math:`x`, its
+position in the tensor and the estimator's ``seed``
+(:func:`~snntorch_bayes.functional.hash_uniform`).  The reset call sees the
+bit-identical membrane the previous fire call saw, so it reproduces the
+emitted spike exactly, with no state kept between calls.  Consequences:
+
+* with ``reset_delay=True`` (snnTorch's default) every reset at step
+  :math:`t \ge 1` equals the spike emitted at step :math:`t-1`; the reset
+  at step 0 is the spike the neuron would emit at its initial membrane
+  (usually 0, so with probability :math:`F(-U_{\rm thr}/s)`);
+* a membrane that repeats bit-for-bit at the same position reuses its
+  outcome; a new value, a new position or a new seed gives a fresh draw.
+  Re-running the *same* input through the *same* weights therefore repeats
+  the same spikes: call :func:`reseed` between passes to draw new noise
+  (e.g. for Monte-Carlo prediction);
+* ``reset_delay=False`` and ``inhibition=True`` re-evaluate the reset on a
+  modified membrane in snnTorch itself; do not combine them with
+  ``sample=True``.
+
+The variational neurons of this library reset from the emitted spike
+directly and need none of this.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from snntorch_bayes.functional import (
+    NOISES,
+    hash_uniform,
+    log_cdf,
+    log_gumbel_rao_integral,
+    log_iw_weight,
+    log_pdf,
+)
+
+__all__ = [
+    "SpikeEstimator",
+    "IWST",
+    "StraightThrough",
+    "GumbelRao",
+    "GumbelRaoMC",
+    "straight_through",
+    "iw_st",
+    "gumbel_rao",
+    "gumbel_rao_mc",
+    "reseed",
+]
+
+
+# --------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------
+
+
+def _check_real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a real number, got nan")
+    return value
+
+
+def _check_positive(name: str, value: object) -> float:
+    value = _check_real(name, value)
+    if not 0.0 < value < math.inf:
+        raise ValueError(f"{name} must be in (0, inf), got {value}")
+    return value
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Gradient coefficients (pure): d z / d x as used by each estimator
+# --------------------------------------------------------------------------
+
+
+def _coefficient(x: torch.Tensor, z: torch.Tensor, spec: tuple) -> torch.Tensor:
+    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``."""
+    kind, noise, scale, p, max_weight, tau, k = spec
+    a = x / scale
+    signed = torch.where(z, a, -a)  # log P(z) = log F(signed)
+    if kind == "iw":
+        log_coef = log_pdf(a, noise) + log_iw_weight(log_cdf(signed, noise), p, max_weight)
+    elif kind == "gr":
+        log_coef = log_gumbel_rao_integral(signed, tau)
+    else:  # "gr_mc": average over k samples of the logistic given the outcome
+        # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
+        # survival function sigma(signed - v') / sigma(signed) = q ~ U(0, 1).
+        q = torch.rand((k, *x.shape), dtype=x.dtype, device=x.device)
+        log_s = torch.log(q) + F.logsigmoid(signed)
+        v = signed - (log_s - torch.log(-torch.expm1(log_s)))
+        log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
+        log_coef = torch.logsumexp(log_g, dim=0) - math.log(k)
+    return log_coef.exp() / scale
+
+
+class _EstimatorFunction(torch.autograd.Function):
+    """Forward: the given outcome; backward: the estimator's coefficient."""
+
+    @staticmethod
+    def forward(ctx, x, z, spec):  # noqa: D102
+        ctx.save_for_backward(x, z)
+        ctx.spec = spec
+        return z.to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):  # noqa: D102
+        x, z = ctx.saved_tensors
+        return grad_output * _coefficient(x, z, ctx.spec), None, None
+
+
+# --------------------------------------------------------------------------
+# Estimator objects
+# --------------------------------------------------------------------------
+
+
+class SpikeEstimator(nn.Module):
+    r"""Base class of the IW-ST estimator family.
+
+    An estimator is a ``spike_grad`` callable: ``estimator(x)`` returns
+    spikes :math:`z \in \{0,1\}` of ``x``'s shape, dtype and device, with the
+    estimator's gradient attached.  It is an :class:`torch.nn.Module`, so a
+    neuron that receives it registers it as a submodule: it moves with
+    ``.to(device)``, pickles with the model, and prints its
+    hyper-parameters.  Its only buffer, ``seed`` (used when
+    ``sample=True``), is non-persistent, so ``state_dict`` keys match a model
+    built with an snnTorch surrogate.
+
+    Subclasses define :meth:`_spec`.  Useful methods for analysis:
+
+    * :meth:`firing_probability` -- :math:`\pi = F(x/s)`;
+    * :meth:`grad_coefficient` -- the estimator's :math:`\partial z /
+      \partial x` for a given outcome;
+    * :meth:`estimate` -- spikes equal to a *given* outcome with the
+      estimator's backward (used by :mod:`snntorch_bayes.diagnostics`).
+    """
+
+    noise: str
+    scale: float
+    sample: bool
+
+    def __init__(self, noise: str, scale: float, sample: bool) -> None:
+        super().__init__()
+        if noise not in NOISES:
+            raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
+        self.noise = noise
+        self.scale = _check_positive("scale", scale)
+        self.sample = _check_bool("sample", sample)
+        self.register_buffer("seed", torch.randint(0, 2**31 - 1, ()), persistent=False)
+
+    def _spec(self) -> tuple:
+        raise NotImplementedError
+
+    def firing_probability(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\pi = F(x/s)`, the probability the unit fires."""
+        return log_cdf(x / self.scale, self.noise).exp()
+
+    def outcome(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The emitted outcome as a bool tensor: :math:`x > 0` if not
+        ``sample``, else :math:`u < F(x/s)` with common random numbers
+        :math:`u` (see the module docstring)."""
+        if not self.sample:
+            return x > 0
+        u = hash_uniform(x, self.seed)
+        return torch.log(u) < log_cdf(x.to(u.dtype) / self.scale, self.noise)
+
+    def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Return ``z`` (as ``x``'s dtype) with this estimator's backward."""
+        return _EstimatorFunction.apply(x, z.bool(), self._spec())
+
+    def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        r"""The surrogate derivative :math:`\partial z/\partial x` this
+        estimator uses when outcome ``z`` was emitted at ``x``."""
+        return _coefficient(x, z.bool(), self._spec())
+
+    def reseed(self, generator: torch.Generator | None = None) -> None:
+        """Draw a new seed for the common random numbers (``sample=True``)."""
+        seed = torch.randint(0, 2**31 - 1, (), generator=generator)
+        self.seed.copy_(seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Spikes of ``x = mem - threshold``, with the estimator's gradient."""
+        return self.estimate(x, self.outcome(x))
+
+
+class IWST(SpikeEstimator):
+    r"""Importance-weighted straight-through estimator IW-ST(p), eq. (3).
+
+    **Forward pass:** Heaviside (``sample=False``) or a noisy neuron
+    (``sample=True``):
+
+    .. math::
+
+        z = H(x) \quad\text{or}\quad z = H(x + s\varepsilon),\
+        \varepsilon \sim F.
+
+    **Backward pass:**
+
+    .. math::
+
+        \frac{\partial z}{\partial x} = \frac{f(x/s)}{s}\,
+        \min\Bigl(\bigl(2P(z)\bigr)^{-p},\ w_{\max}\Bigr),\qquad
+        P(1) = F(x/s),\ P(0) = 1 - F(x/s),
+
+    evaluated in log space, so it is finite for every finite :math:`x`.
+
+    * :math:`x` -- ``mem - threshold``, the argument snnTorch passes
+    * :math:`s` -- ``scale``, the noise scale
+    * :math:`F, f` -- CDF and density of the standard ``noise``
+    * :math:`p` -- tempering exponent; 0 is straight-through, 1 the
+      trapezoid rule, unbiased for any loss quadratic in :math:`z`
+    * :math:`w_{\max}` -- optional clip of the weight (``max_weight``)
+
+    With ``sample=False`` the weight is that of the likelier outcome
+    (:math:`P(z) \ge 1/2`, so :math:`w \le 1`); the peak of the surrogate
+    is :math:`f(0)/s` (:math:`1/(4s)` for logistic noise) at threshold.
+
+    Example::
+
+        >>> import torch, snntorch as snn
+        >>> from snntorch_bayes import surrogate
+        >>> lif = snn.Leaky(beta=0.9, spike_grad=surrogate.iw_st(p=1.0))
+        >>> spk, mem = lif(torch.ones(2, 3))
+        >>> spk.shape
+        torch.Size([2, 3])
+
+    :param p: exponent in [0, 1]. Defaults to 1
+    :param noise: ``"logistic"`` or ``"gaussian"``. Defaults to
+        ``"logistic"``
+    :param scale: noise scale :math:`s > 0`. Defaults to 0.25 (peak
+        gradient 1 at threshold for logistic noise, like
+        ``fast_sigmoid``)
+    :param max_weight: clip :math:`w_{\max} \ge 1`, or ``None``. Defaults
+        to ``None``
+    :param sample: stochastic forward pass. Defaults to ``False``
+    """
+
+    def __init__(
+        self,
+        p: float = 1.0,
+        noise: str = "logistic",
+        scale: float = 0.25,
+        max_weight: float | None = None,
+        sample: bool = False,
+    ) -> None:
+        super().__init__(noise, scale, sample)
+        p = _check_real("p", p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
+        self.p = p
+        if max_weight is not None:
+            max_weight = _check_real("max_weight", max_weight)
+            if not 1.0 <= max_weight <= math.inf:
+                raise ValueError(
+                    f"max_weight must be None or in [1, inf], got {max_weight}"
+                )
+        self.max_weight = max_weight
+
+    def _spec(self) -> tuple:
+        return ("iw", self.noise, self.scale, self.p, self.max_weight, None, None)
+
+    def extra_repr(self) -> str:
+        return (
+            f"p={self.p}, noise={self.noise!r}, scale={self.scale}, "
+            f"max_weight={self.max_weight}, sample={self.sample}"
+        )
+
+
+class StraightThrough(IWST):
+    r"""Straight-through estimator for a noisy neuron: IW-ST(0).
+
+    **Backward pass:**
+
+    .. math::
+
+        \frac{\partial z}{\partial x} = \frac{f(x/s)}{s}
+
+    (the weight is 1 for either outcome).  Unbiased exactly when
+    :math:`\pi = 1/2`; its bias is :math:`(2\pi - 1)\,D/2` in units of
+    :math:`f/s` (theory.md eq. 5).  Equal to snnTorch's ``NoisyLeaky``
+    gradient.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import surrogate
+        >>> st = surrogate.straight_through(noise="gaussian", scale=0.5)
+        >>> x = torch.zeros(1, requires_grad=True)
+        >>> st(x).sum().backward()
+        >>> round(x.grad.item(), 4)  # phi(0) / 0.5
+        0.7979
+
+    :param noise: ``"logistic"`` or ``"gaussian"``. Defaults to
+        ``"logistic"``
+    :param scale: noise scale :math:`s > 0`. Defaults to 0.25
+    :param sample: stochastic forward pass. Defaults to ``False``
+    """
+
+    def __init__(
+        self, noise: str = "logistic", scale: float = 0.25, sample: bool = False
+    ) -> None:
+        super().__init__(p=0.0, noise=noise, scale=scale, sample=sample)
+
+    def extra_repr(self) -> str:
+        return f"noise={self.noise!r}, scale={self.scale}, sample={self.sample}"
+
+
+class GumbelRao(SpikeEstimator):
+    r"""Analytic Gumbel-Rao (AGR) estimator: the Gumbel-Rao gradient of a
+    logistic noisy neuron, computed without sampling (eq. 4).
+
+    **Backward pass** (:math:`a = x/s`, :math:`\pm` the sign of the
+    outcome):
+
+    .. math::
+
+        \frac{\partial z}{\partial x}
+        = \frac1s\,\mathbb E\Bigl[\tfrac1\tau\sigma'\bigl(\tfrac{a+\varepsilon}
+        {\tau}\bigr)\Bigm| z\Bigr]
+        = \frac{I_\tau(\pm a)}{s\,\sigma(\pm a)},\qquad
+        I_\tau(a) = \int_0^\infty \sigma'(t)\,\sigma'(\tau t - a)\,dt,
+
+    i.e. :math:`f(a)/s \cdot w_\tau(z)`.  Closed form at :math:`\tau = 1`
+    (see :func:`~snntorch_bayes.functional.log_gumbel_rao_integral`),
+    64-node Gauss-Laguerre quadrature for :math:`0 < \tau < 1`.
+    :math:`\tau \to 0` recovers IW-ST(1).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import surrogate
+        >>> agr = surrogate.gumbel_rao(tau=1.0, scale=1.0)
+        >>> x = torch.zeros(1, requires_grad=True)
+        >>> agr(x).sum().backward()  # z = 0 at x = 0: I(0)/sigma(0) = 1/6
+        >>> round(x.grad.item(), 6)
+        0.166667
+
+    :param tau: temperature in (0, 1]. Defaults to 1
+    :param scale: noise scale :math:`s > 0`. Defaults to 0.25
+    :param sample: stochastic forward pass. Defaults to ``False``
+    """
+
+    def __init__(
+        self, tau: float = 1.0, scale: float = 0.25, sample: bool = False
+    ) -> None:
+        super().__init__("logistic", scale, sample)
+        tau = _check_real("tau", tau)
+        if not 0.0 < tau <= 1.0:
+            raise ValueError(
+                f"tau must be in (0, 1], got {tau} (the quadrature is verified "
+                "there; use gumbel_rao_mc for larger temperatures)"
+            )
+        self.tau = tau
+
+    def _spec(self) -> tuple:
+        return ("gr", "logistic", self.scale, None, None, self.tau, None)
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, scale={self.scale}, sample={self.sample}"
+
+
+class GumbelRaoMC(SpikeEstimator):
+    r"""Monte-Carlo Gumbel-Rao estimator (Paulus et al., 2021) for a
+    logistic noisy neuron: :math:`K` samples of the noise *given the
+    emitted outcome* in every backward pass.
+
+    **Backward pass:**
+
+    .. math::
+
+        \frac{\partial z}{\partial x} = \frac{1}{sK}\sum_{k=1}^K
+        \tfrac1\tau\sigma'\bigl(v_k/\tau\bigr),\qquad
+        v_k \sim \mathrm{Logistic}(a, 1)\ \text{conditioned on}\
+        \mathbb 1[v_k > 0] = z .
+
+    (The difference of two Gumbels is logistic, so this is Gumbel-Rao for a
+    binary variable.)  Unbiased for the AGR gradient of :class:`GumbelRao`;
+    it is the reference AGR is tested against, and allows any
+    :math:`\tau > 0`.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import surrogate
+        >>> mc = surrogate.gumbel_rao_mc(tau=0.5, k=64)
+        >>> x = torch.randn(4, requires_grad=True)
+        >>> mc(x).sum().backward()
+        >>> bool(torch.isfinite(x.grad).all())
+        True
+
+    :param tau: temperature in (0, inf). Defaults to 1
+    :param k: number of conditional samples, an integer >= 1. Defaults to 8
+    :param scale: noise scale :math:`s > 0`. Defaults to 0.25
+    :param sample: stochastic forward pass. Defaults to ``False``
+    """
+
+    def __init__(
+        self, tau: float = 1.0, k: int = 8, scale: float = 0.25, sample: bool = False
+    ) -> None:
+        super().__init__("logistic", scale, sample)
+        self.tau = _check_positive("tau", tau)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be an integer in [1, inf), got {k!r}")
+        self.k = k
+
+    def _spec(self) -> tuple:
+        return ("gr_mc", "logistic", self.scale, None, None, self.tau, self.k)
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, k={self.k}, scale={self.scale}, sample={self.sample}"
+
+
+# --------------------------------------------------------------------------
+# Lowercase factories, snnTorch style
+# --------------------------------------------------------------------------
+
+
+def straight_through(
+    noise: str = "logistic", scale: float = 0.25, sample: bool = False
+) -> StraightThrough:
+    """Straight-through estimator of a noisy neuron; see
+    :class:`StraightThrough`."""
+    return StraightThrough(noise=noise, scale=scale, sample=sample)
+
+
+def iw_st(
+    p: float = 1.0,
+    noise: str = "logistic",
+    scale: float = 0.25,
+    max_weight: float | None = None,
+    sample: bool = False,
+) -> IWST:
+    """Importance-weighted straight-through IW-ST(p); see :class:`IWST`."""
+    return IWST(p=p, noise=noise, scale=scale, max_weight=max_weight, sample=sample)
+
+
+def gumbel_rao(tau: float = 1.0, scale: float = 0.25, sample: bool = False) -> GumbelRao:
+    """Analytic Gumbel-Rao (AGR); see :class:`GumbelRao`."""
+    return GumbelRao(tau=tau, scale=scale, sample=sample)
+
+
+def gumbel_rao_mc(
+    tau: float = 1.0, k: int = 8, scale: float = 0.25, sample: bool = False
+) -> GumbelRaoMC:
+    """Monte-Carlo Gumbel-Rao with ``k`` conditional samples; see
+    :class:`GumbelRaoMC`."""
+    return GumbelRaoMC(tau=tau, k=k, scale=scale, sample=sample)
+
+
+def reseed(module: nn.Module, generator: torch.Generator | None = None) -> int:
+    """Draw new common-random-number seeds for every estimator in
+    ``module`` (itself included); returns how many were reseeded.
+
+    Use between Monte-Carlo passes of a model whose estimators have
+    ``sample=True``, so that repeated passes draw fresh spikes.
+
+    Example::
+
+        >>> import torch, snntorch as snn
+        >>> from snntorch_bayes import surrogate
+        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 4),
+        ...     snn.Leaky(beta=0.9, spike_grad=surrogate.iw_st(sample=True),
+        ...               init_hidden=True))
+        >>> surrogate.reseed(net)
+        1
+    """
+    count = 0
+    for m in module.modules():
+        if isinstance(m, SpikeEstimator):
+            m.reseed(generator)
+            count += 1
+    return count

@@ -1,0 +1,183 @@
+"""The pure maths of theory.md §2, checked against independent formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, special, stats
+
+from snntorch_bayes import functional as Fn
+
+
+def _sig(x):
+    return special.expit(x)
+
+
+def _dsig(x):
+    return _sig(x) * _sig(-x)
+
+
+def _integral_quad(a: float, tau: float) -> float:
+    """I_tau(a) = int_0^inf s'(t) s'(tau t - a) dt by adaptive quadrature."""
+    peak = max(a / tau, 0.0)
+    pts = [0.0, peak, peak + 40.0 / tau, 80.0 + peak + 40.0 / tau]
+    total = 0.0
+    for lo, hi in zip(pts, pts[1:]):
+        total += integrate.quad(
+            lambda t: _dsig(t) * _dsig(tau * t - a), lo, hi, epsabs=0, epsrel=1e-13, limit=400
+        )[0]
+    return total
+
+
+def _theory_closed_form(a: float) -> float:
+    """theory.md §2: I(a) with b = e^{-a}, and its 4-term series near 0."""
+    if abs(a) < 1e-3:
+        return 1 / 12 + a / 32 - a**2 / 120 - a**3 / 192
+    b = math.exp(-a)
+    num = 2 * (b + 1) ** 2 * math.log(2 * b / (b + 1)) - (b - 1) * (b + 3)
+    return b * num / (2 * (b - 1) ** 3 * (b + 1))
+
+
+GRID = [-30.0, -8.0, -4.0, -1.5, -0.6, -0.5, -0.49, -0.3, -1e-4, 0.0, 5e-4, 0.2, 0.5, 0.7, 3.0, 8.0, 30.0]
+
+
+@pytest.mark.parametrize("a", GRID)
+def test_agr_tau1_matches_numerical_integration(a):
+    ours = Fn.log_gumbel_rao_integral(torch.tensor(a, dtype=torch.float64)).exp().item()
+    expected = _integral_quad(a, 1.0) / _sig(a)
+    assert ours == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("a", [-4.0, -1.5, -0.3, 5e-4, 0.7, 3.0])
+def test_agr_tau1_matches_theory_closed_form(a):
+    ours = Fn.log_gumbel_rao_integral(torch.tensor(a, dtype=torch.float64)).exp().item()
+    assert ours * _sig(a) == pytest.approx(_theory_closed_form(a), rel=1e-12)
+
+
+def test_agr_series_coefficients_match_symbolic_expansion():
+    sp = pytest.importorskip("sympy")
+    a = sp.symbols("a")
+    b = sp.exp(-a)
+    closed = b * (2 * (b + 1) ** 2 * sp.log(2 * b / (b + 1)) - (b - 1) * (b + 3)) / (
+        2 * (b - 1) ** 3 * (b + 1)
+    )
+    n = len(Fn._AGR_SERIES)
+    series = sp.series(closed, a, 0, n).removeO()
+    for k, c in enumerate(Fn._AGR_SERIES):
+        assert float(series.coeff(a, k)) == pytest.approx(c, rel=1e-15, abs=1e-300)
+
+
+def test_agr_is_continuous_across_the_series_switch():
+    r = Fn._AGR_SERIES_RADIUS
+    a = torch.tensor([r * (1 - 1e-12), r, -r * (1 - 1e-12), -r], dtype=torch.float64)
+    v = Fn.log_gumbel_rao_integral(a)
+    assert v[0].item() == pytest.approx(v[1].item(), rel=1e-12)
+    assert v[2].item() == pytest.approx(v[3].item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("tau", [0.02, 0.1, 0.3, 0.5, 0.9, 0.99])
+@pytest.mark.parametrize("a", [-20.0, -5.0, -1.0, -0.2, 0.0, 0.4, 1.5, 4.0, 6.0, 10.0, 40.0])
+def test_agr_quadrature_matches_numerical_integration(tau, a):
+    # the accuracy documented in log_gumbel_rao_integral
+    ours = Fn.log_gumbel_rao_integral(torch.tensor(a, dtype=torch.float64), tau).exp().item()
+    expected = _integral_quad(a, tau) / _sig(a)
+    if abs(a) <= 6:
+        assert ours == pytest.approx(expected, rel=1e-7)
+    else:
+        assert ours == pytest.approx(expected, rel=1e-3, abs=1e-9)
+
+
+def test_agr_is_finite_in_float32_for_extreme_inputs():
+    a = torch.tensor([-1e4, -100.0, -1e-6, 0.0, 1e-6, 100.0, 1e4])
+    for tau in (1.0, 0.3):
+        v = Fn.log_gumbel_rao_integral(a, tau)
+        assert v.dtype == torch.float32 and torch.isfinite(v).all()
+
+
+def test_gumbel_rao_weight_tends_to_iwst1_as_tau_to_zero():
+    a = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    for z in (torch.ones_like(a), torch.zeros_like(a)):
+        prob = torch.where(z > 0, torch.sigmoid(a), torch.sigmoid(-a))
+        target = Fn.iw_weight(prob, p=1.0)
+        errors = [
+            (Fn.gumbel_rao_weight(a, z, tau) - target).abs().max().item()
+            for tau in (0.3, 0.1, 0.03, 0.01, 0.001)
+        ]
+        assert all(e1 > e2 for e1, e2 in zip(errors, errors[1:])), errors
+        # first-order convergence: the error is ~ tau * ln2 |s''(a)| / (s(a) f(a))
+        assert errors[-2] / errors[-1] > 8
+        assert errors[-1] < 0.02
+
+
+def test_iw_weight_formula():
+    prob = torch.tensor([0.01, 0.2, 0.5, 0.9], dtype=torch.float64)
+    for p in (0.0, 0.3, 1.0):
+        expected = (2 * prob.numpy()) ** (-p)
+        np.testing.assert_allclose(Fn.iw_weight(prob, p).numpy(), expected, rtol=1e-13)
+    clipped = Fn.iw_weight(prob, 1.0, max_weight=10.0)
+    np.testing.assert_allclose(clipped.numpy(), np.minimum(1 / (2 * prob.numpy()), 10.0))
+
+
+def test_log_cdf_and_pdf_match_scipy():
+    a = torch.linspace(-30, 30, 61, dtype=torch.float64)
+    an = a.numpy()
+    np.testing.assert_allclose(Fn.log_cdf(a, "gaussian").numpy(), stats.norm.logcdf(an), rtol=1e-10)
+    np.testing.assert_allclose(Fn.log_pdf(a, "gaussian").numpy(), stats.norm.logpdf(an), rtol=1e-12)
+    np.testing.assert_allclose(Fn.log_cdf(a, "logistic").numpy(), stats.logistic.logcdf(an), rtol=1e-10)
+    np.testing.assert_allclose(Fn.log_pdf(a, "logistic").numpy(), stats.logistic.logpdf(an), rtol=1e-10)
+    with pytest.raises(ValueError, match="noise must be one of"):
+        Fn.log_cdf(a, "uniform")
+
+
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5, 1.0])
+def test_bias_coefficients_formula(p):
+    prob = torch.tensor([0.05, 0.3, 0.5, 0.8], dtype=torch.float64)
+    c_a, c_d = Fn.bias_coefficients(prob, p)
+    pi = prob.numpy()
+    np.testing.assert_allclose(c_a.numpy(), 2**-p * (pi ** (1 - p) + (1 - pi) ** (1 - p)) - 1, atol=1e-15)
+    np.testing.assert_allclose(c_d.numpy(), 2**-p * (pi ** (1 - p) - (1 - pi) ** (1 - p)), atol=1e-15)
+
+
+def test_bias_penalty_properties():
+    prob = torch.rand(4, 7, 5, dtype=torch.float64)
+    half = torch.full_like(prob, 0.5)
+    for p in (0.0, 0.4, 1.0):
+        assert Fn.bias_penalty(half, p).item() == pytest.approx(0.0, abs=1e-15)
+    assert Fn.bias_penalty(prob, 1.0).item() == pytest.approx(0.0, abs=1e-15)
+    expected = ((2 * prob - 1) ** 2).mean().item()
+    assert Fn.bias_penalty(prob, 0.0).item() == pytest.approx(expected, rel=1e-13)
+    # non-trivial in between, and differentiable
+    prob.requires_grad_(True)
+    r = Fn.bias_penalty(prob, 0.5)
+    r.backward()
+    assert r.item() > 0 and torch.isfinite(prob.grad).all()
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
+        Fn.bias_penalty(prob, 1.5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_hash_uniform_is_deterministic_and_uniform(dtype):
+    x = torch.randn(200_000, dtype=dtype)
+    seed = torch.tensor(99)
+    u = Fn.hash_uniform(x, seed)
+    assert u.dtype == dtype and u.shape == x.shape
+    assert torch.equal(u, Fn.hash_uniform(x.clone(), seed))
+    assert (u > 0).all() and (u < 1).all()
+    n = u.numel()
+    # moments of U(0, 1) within 6 standard errors
+    assert abs(u.mean().item() - 0.5) < 6 * math.sqrt(1 / 12 / n)
+    assert abs((u**2).mean().item() - 1 / 3) < 6 * math.sqrt(4 / 45 / n)
+    # a Kolmogorov-Smirnov test against U(0, 1)
+    assert stats.kstest(u.double().numpy(), "uniform").pvalue > 1e-4
+    # fresh numbers for a new seed, a new position or a new value
+    other = Fn.hash_uniform(x, torch.tensor(100))
+    assert abs(np.corrcoef(u.double().numpy(), other.double().numpy())[0, 1]) < 0.02
+    same_value = torch.full((100_000,), 0.7, dtype=dtype)
+    v = Fn.hash_uniform(same_value, seed)
+    assert v.unique().numel() > 99_000
+    assert abs(np.corrcoef(v[:-1].double().numpy(), v[1:].double().numpy())[0, 1]) < 0.02
+    nudged = Fn.hash_uniform(torch.nextafter(x, torch.tensor(math.inf, dtype=dtype)), seed)
+    assert abs(np.corrcoef(u.double().numpy(), nudged.double().numpy())[0, 1]) < 0.02
