@@ -205,10 +205,11 @@ def exact_gradient(
     :return: ``(E[L], {parameter name: gradient})``
     """
     outcomes = all_outcomes(net.n_units, device=x.device)
-    out, log_prob, _, _ = net(x, outcomes)
-    expected = (log_prob.exp() * loss(out, target)).sum()
     names, params = zip(*net.named_parameters())
-    grads = torch.autograd.grad(expected, params)
+    with torch.enable_grad():
+        out, log_prob, _, _ = net(x, outcomes)
+        expected = (log_prob.exp() * loss(out, target)).sum()
+        grads = torch.autograd.grad(expected, params)
     return expected.detach(), dict(zip(names, grads))
 
 
@@ -239,14 +240,15 @@ def estimator_moments(
     """
     _check_estimator(net, estimator)
     outcomes = all_outcomes(net.n_units, device=x.device)
-    out, log_prob, pre, inputs = net(x, outcomes, estimator)
-    losses = loss(out, target)
-    if losses.shape != (outcomes.shape[0],):
-        raise ValueError(
-            f"loss must return one value per outcome, shape [{outcomes.shape[0]}], "
-            f"got {tuple(losses.shape)}"
-        )
-    deltas = torch.autograd.grad(losses.sum(), [*pre, out])
+    with torch.enable_grad():
+        out, log_prob, pre, inputs = net(x, outcomes, estimator)
+        losses = loss(out, target)
+        if losses.shape != (outcomes.shape[0],):
+            raise ValueError(
+                "loss must return one value per outcome, shape "
+                f"[{outcomes.shape[0]}], got {tuple(losses.shape)}"
+            )
+        deltas = torch.autograd.grad(losses.sum(), [*pre, out])
     prob = log_prob.detach().exp()
     _, exact = exact_gradient(net, x, target, loss)
     mean, variance, bias = {}, {}, {}

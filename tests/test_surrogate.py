@@ -1,0 +1,350 @@
+"""Estimator objects: formulas, snnTorch integration, serialisation, errors."""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+
+import numpy as np
+import pytest
+import snntorch as snn
+import torch
+from scipy import integrate, special, stats
+from snntorch import surrogate as snn_surrogate
+
+from snntorch_bayes import surrogate
+from tests.conftest import DEVICES
+
+
+def _estimators():
+    return {
+        "straight_through": surrogate.straight_through(),
+        "straight_through_gauss": surrogate.straight_through(noise="gaussian", scale=0.5),
+        "iw_st_p1": surrogate.iw_st(p=1.0),
+        "iw_st_p05_gauss_clip": surrogate.iw_st(p=0.5, noise="gaussian", scale=0.3, max_weight=4.0),
+        "gumbel_rao": surrogate.gumbel_rao(),
+        "gumbel_rao_tau05": surrogate.gumbel_rao(tau=0.5, scale=0.4),
+        "gumbel_rao_mc": surrogate.gumbel_rao_mc(tau=0.5, k=4),
+        "iw_st_sampled": surrogate.iw_st(sample=True),
+        "gumbel_rao_sampled": surrogate.gumbel_rao(sample=True),
+    }
+
+
+ESTIMATOR_NAMES = list(_estimators())
+
+
+@pytest.fixture(params=ESTIMATOR_NAMES)
+def estimator(request):
+    return _estimators()[request.param]
+
+
+# --------------------------------------------------------------------------
+# The backward pass equals the formula in each docstring (NumPy, float64)
+# --------------------------------------------------------------------------
+
+X = np.concatenate([np.linspace(-6, 6, 49), [0.0, -0.0, 1e-9, -1e-9, 40.0, -40.0]])
+
+
+def _grad(est, x_np, z_np=None):
+    x = torch.tensor(x_np, dtype=torch.float64, requires_grad=True)
+    z = est.outcome(x.detach()) if z_np is None else torch.tensor(z_np)
+    out = est.estimate(x, z)
+    out.sum().backward()
+    return x.grad.numpy(), z.numpy()
+
+
+@pytest.mark.parametrize("noise", ["logistic", "gaussian"])
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("max_weight", [None, 1.5])
+@pytest.mark.parametrize("outcome", ["heaviside", "ones", "zeros"])
+def test_iwst_backward_matches_docstring_formula(noise, p, max_weight, outcome):
+    s = 0.7
+    est = surrogate.iw_st(p=p, noise=noise, scale=s, max_weight=max_weight)
+    z = {"heaviside": X > 0, "ones": np.ones_like(X, bool), "zeros": np.zeros_like(X, bool)}[outcome]
+    grad, _ = _grad(est, X, z)
+    dist = stats.logistic if noise == "logistic" else stats.norm
+    a = X / s
+    log_prob = np.where(z, dist.logcdf(a), dist.logcdf(-a))  # log P(z), no underflow
+    log_w = -p * (np.log(2) + log_prob)
+    if max_weight is not None:
+        log_w = np.minimum(log_w, np.log(max_weight))
+    expected = np.exp(dist.logpdf(a) + log_w) / s
+    np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-300)
+
+
+def test_straight_through_is_iwst_zero_and_matches_density():
+    st = surrogate.straight_through(noise="gaussian", scale=0.5)
+    grad, _ = _grad(st, X)
+    np.testing.assert_allclose(grad, stats.norm.pdf(X / 0.5) / 0.5, rtol=1e-12)
+    assert st.p == 0.0 and isinstance(st, surrogate.IWST)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.4])
+@pytest.mark.parametrize("outcome", ["heaviside", "ones", "zeros"])
+def test_gumbel_rao_backward_matches_conditional_expectation(tau, outcome):
+    s = 0.6
+    est = surrogate.gumbel_rao(tau=tau, scale=s)
+    xs = np.linspace(-3, 3, 13)
+    z = {"heaviside": xs > 0, "ones": np.ones_like(xs, bool), "zeros": np.zeros_like(xs, bool)}[outcome]
+    grad, _ = _grad(est, xs, z)
+    for xi, zi, gi in zip(xs, z, grad):
+        a = xi / s
+        # E[ s'((a + eps)/tau) / tau | z ] / s, over the logistic eps given the outcome
+        def integrand(e, a=a):
+            return special.expit((a + e) / tau) * special.expit(-(a + e) / tau) / tau * stats.logistic.pdf(e)
+
+        lo, hi = (-a, np.inf) if zi else (-np.inf, -a)
+        mass = special.expit(a) if zi else special.expit(-a)
+        expected = integrate.quad(integrand, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0] / mass / s
+        assert gi == pytest.approx(expected, rel=1e-7)
+
+
+def test_gumbel_rao_mc_backward_matches_docstring_formula():
+    est = surrogate.gumbel_rao_mc(tau=0.5, k=16, scale=0.8)
+    x = torch.linspace(-4, 4, 17, dtype=torch.float64, requires_grad=True)
+    z = x.detach() > 0.5  # include outcomes against the odds
+    torch.manual_seed(7)
+    est.estimate(x, z).sum().backward()
+    torch.manual_seed(7)
+    q = torch.rand((16, 17), dtype=torch.float64).numpy()
+    a = x.detach().numpy() / 0.8
+    signed = np.where(z.numpy(), a, -a)
+    # inverse survival function of the logistic truncated to v' > 0
+    v = signed - special.logit(q * special.expit(signed))
+    expected = (special.expit(v / 0.5) * special.expit(-v / 0.5) / 0.5).mean(0) / 0.8
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.3])
+def test_analytic_gumbel_rao_agrees_with_monte_carlo_within_its_error(tau):
+    agr = surrogate.gumbel_rao(tau=tau, scale=1.0)
+    mc = surrogate.gumbel_rao_mc(tau=tau, k=1, scale=1.0)
+    x = torch.tensor([-4.0, -1.5, -0.3, 0.0, 0.7, 3.0], dtype=torch.float64)
+    for z in (torch.ones_like(x, dtype=torch.bool), torch.zeros_like(x, dtype=torch.bool)):
+        exact = agr.grad_coefficient(x, z)
+        draws = torch.stack([mc.grad_coefficient(x, z) for _ in range(20_000)])
+        mean, se = draws.mean(0), draws.std(0) / math.sqrt(draws.shape[0])
+        assert ((mean - exact).abs() < 5 * se + 1e-12).all(), (mean, exact, se)
+
+
+# --------------------------------------------------------------------------
+# Behaviour of every estimator object
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dtype_device_and_finite_gradients_on_extreme_inputs(estimator, dtype, device):
+    est = estimator.to(device)
+    x = torch.cat([torch.linspace(-1e4, 1e4, 2001), torch.linspace(-3, 3, 601), torch.zeros(3)])
+    x = x.to(device=device, dtype=dtype).requires_grad_()
+    z = est(x)
+    assert z.dtype == dtype and z.device == x.device and z.shape == x.shape
+    assert set(z.unique().tolist()) <= {0.0, 1.0}
+    (z * torch.linspace(-1, 1, x.numel(), device=device, dtype=dtype)).sum().backward()
+    assert x.grad.dtype == dtype and torch.isfinite(x.grad).all()
+
+
+def test_deterministic_forward_is_heaviside_like_snntorch(estimator):
+    if estimator.sample:
+        pytest.skip("sampled forward")
+    x = torch.linspace(-2, 2, 41)
+    assert torch.equal(estimator(x), snn_surrogate.fast_sigmoid()(x))
+
+
+def test_repr_shows_hyper_parameters():
+    assert repr(surrogate.iw_st(p=0.5, noise="gaussian", scale=0.3, max_weight=4.0)) == (
+        "IWST(p=0.5, noise='gaussian', scale=0.3, max_weight=4.0, sample=False)"
+    )
+    assert repr(surrogate.straight_through()) == (
+        "StraightThrough(noise='logistic', scale=0.25, sample=False)"
+    )
+    assert repr(surrogate.gumbel_rao(tau=0.5)) == "GumbelRao(tau=0.5, scale=0.25, sample=False)"
+    assert repr(surrogate.gumbel_rao_mc(k=3, sample=True)) == (
+        "GumbelRaoMC(tau=1.0, k=3, scale=0.25, sample=True)"
+    )
+
+
+def test_pickle_round_trip_keeps_behaviour(estimator):
+    clone = pickle.loads(pickle.dumps(estimator))
+    assert repr(clone) == repr(estimator) and torch.equal(clone.seed, estimator.seed)
+    x = torch.randn(64, dtype=torch.float64, requires_grad=True)
+    z = estimator(x)
+    x2 = x.detach().clone().requires_grad_()
+    z2 = clone(x2)
+    assert torch.equal(z, z2)
+    if not isinstance(estimator, surrogate.GumbelRaoMC):
+        z.sum().backward()
+        z2.sum().backward()
+        assert torch.equal(x.grad, x2.grad)
+
+
+NEURONS = {
+    "Leaky": lambda sg: snn.Leaky(beta=0.9, spike_grad=sg),
+    "Synaptic": lambda sg: snn.Synaptic(alpha=0.8, beta=0.9, spike_grad=sg),
+    "RLeaky": lambda sg: snn.RLeaky(beta=0.9, linear_features=6, spike_grad=sg),
+}
+
+
+class _Net(torch.nn.Module):
+    def __init__(self, neuron):
+        super().__init__()
+        self.fc = torch.nn.Linear(5, 6)
+        self.lif = neuron
+
+    def forward(self, x):
+        if isinstance(self.lif, snn.Synaptic):
+            syn, mem = self.lif.reset_mem()
+            state = (syn, mem)
+        else:
+            state = (self.lif.reset_mem(),)
+            if isinstance(self.lif, snn.RLeaky):
+                state = self.lif.init_rleaky()
+        spikes = []
+        for t in range(x.shape[0]):
+            out = self.lif(self.fc(x[t]), *state)
+            spikes.append(out[0])
+            state = out[1:]
+        return torch.stack(spikes)
+
+
+@pytest.mark.parametrize("neuron", list(NEURONS))
+def test_works_as_spike_grad_and_survives_torch_save(estimator, neuron):
+    torch.manual_seed(0)
+    net = _Net(NEURONS[neuron](estimator))
+    x = torch.rand(8, 3, 5) * 3
+    spk = net(x)
+    (spk.sum() + 0.0).backward()
+    assert net.fc.weight.grad is not None and torch.isfinite(net.fc.weight.grad).all()
+    assert net.fc.weight.grad.abs().sum() > 0
+    buffer = io.BytesIO()
+    torch.save(net, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    assert repr(loaded.lif.spike_grad) == repr(estimator)
+    assert torch.equal(loaded(x), net(x))
+    # state_dict keys equal those of the same model with an snnTorch surrogate
+    reference = _Net(NEURONS[neuron](snn_surrogate.fast_sigmoid()))
+    assert set(net.state_dict()) == set(reference.state_dict())
+
+
+@pytest.mark.parametrize("neuron", list(NEURONS))
+def test_zero_graph_breaks_inside_neuron(estimator, neuron):
+    torch._dynamo.reset()
+    lif = NEURONS[neuron](estimator)
+    x = torch.randn(4, 6)
+    explanation = torch._dynamo.explain(lif)(x)
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+
+
+# --------------------------------------------------------------------------
+# snnTorch's double call: resets agree with emitted spikes
+# --------------------------------------------------------------------------
+
+
+class _FreshBernoulli(torch.nn.Module):
+    """A naive stochastic spike: an independent draw on every call (the
+    behaviour behind snnTorch issue #366); the control for the test below."""
+
+    def forward(self, x):
+        return (torch.rand_like(x) < torch.sigmoid(x / 0.25)).to(x.dtype)
+
+
+def _resets_and_spikes(neuron_name, spike_grad, steps=60):
+    torch.manual_seed(3)
+    lif = NEURONS[neuron_name](spike_grad)
+    fc = torch.nn.Linear(5, 6)
+    with torch.no_grad():
+        fc.weight.uniform_(0.0, 0.4)
+        fc.bias.zero_()
+    gain = 0.3 if neuron_name == "Synaptic" else 1.5  # Synaptic integrates ~5x more
+    x = torch.rand(steps, 32, 5) * gain
+    if neuron_name == "Synaptic":
+        state = lif.reset_mem()
+    elif neuron_name == "RLeaky":
+        state = lif.init_rleaky()
+    else:
+        state = (lif.reset_mem(),)
+    resets, spikes = [], []
+    with torch.no_grad():
+        for t in range(steps):
+            out = lif(fc(x[t]), *state)
+            resets.append(lif.reset.clone())
+            spikes.append(out[0].clone())
+            state = out[1:]
+    return torch.stack(resets), torch.stack(spikes)
+
+
+@pytest.mark.parametrize("neuron", list(NEURONS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sampled_resets_equal_the_spike_emitted_one_step_before(neuron, dtype):
+    for est in (surrogate.iw_st(sample=True), surrogate.gumbel_rao(sample=True)):
+        torch.set_default_dtype(dtype)
+        try:
+            resets, spikes = _resets_and_spikes(neuron, est)
+        finally:
+            torch.set_default_dtype(torch.float32)
+        assert resets.dtype == dtype
+        # the firing is neither silent nor saturated ...
+        assert 0.1 < spikes.mean().item() < 0.9
+        # ... and every reset at t >= 1 is the spike emitted at t - 1
+        assert torch.equal(resets[1:], spikes[:-1])
+    # the test can fail: a fresh draw per call breaks it
+    resets, spikes = _resets_and_spikes(neuron, _FreshBernoulli())
+    assert not torch.equal(resets[1:], spikes[:-1])
+
+
+@pytest.mark.parametrize("noise", ["logistic", "gaussian"])
+def test_sampled_firing_frequency_equals_firing_probability(noise):
+    est = surrogate.iw_st(noise=noise, scale=0.5, sample=True)
+    n = 100_000
+    for x0 in (-1.0, -0.2, 0.0, 0.6):
+        x = torch.full((n,), x0, dtype=torch.float64)
+        freq = est(x).mean().item()
+        prob = est.firing_probability(torch.tensor(x0, dtype=torch.float64)).item()
+        assert abs(freq - prob) < 5 * math.sqrt(prob * (1 - prob) / n)
+
+
+def test_reseed_draws_new_spikes_for_the_same_input():
+    net = torch.nn.Sequential(
+        torch.nn.Linear(4, 200),
+        snn.Leaky(beta=0.9, spike_grad=surrogate.iw_st(sample=True), init_hidden=True),
+    )
+    x = torch.randn(16, 4)
+    first = net(x)
+    net[1].reset_mem()
+    assert torch.equal(net(x), first)  # same input, weights, seed: same spikes
+    assert surrogate.reseed(net) == 1
+    net[1].reset_mem()
+    assert not torch.equal(net(x), first)
+
+
+# --------------------------------------------------------------------------
+# Invalid hyper-parameters
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "factory, kwargs, message",
+    [
+        (surrogate.iw_st, {"p": 1.5}, r"p must be in \[0, 1\], got 1.5"),
+        (surrogate.iw_st, {"p": -0.1}, r"p must be in \[0, 1\], got -0.1"),
+        (surrogate.iw_st, {"p": float("nan")}, r"p must be a real number, got nan"),
+        (surrogate.iw_st, {"scale": 0.0}, r"scale must be in \(0, inf\), got 0.0"),
+        (surrogate.iw_st, {"scale": -1}, r"scale must be in \(0, inf\), got -1.0"),
+        (surrogate.iw_st, {"max_weight": 0.5}, r"max_weight must be None or in \[1, inf\], got 0.5"),
+        (surrogate.iw_st, {"noise": "cauchy"}, r"noise must be one of \('logistic', 'gaussian'\), got 'cauchy'"),
+        (surrogate.iw_st, {"sample": 1}, r"sample must be True or False, got 1"),
+        (surrogate.straight_through, {"scale": float("inf")}, r"scale must be in \(0, inf\), got inf"),
+        (surrogate.gumbel_rao, {"tau": 2.0}, r"tau must be in \(0, 1\], got 2.0"),
+        (surrogate.gumbel_rao, {"tau": 0.0}, r"tau must be in \(0, 1\], got 0.0"),
+        (surrogate.gumbel_rao_mc, {"tau": -1.0}, r"tau must be in \(0, inf\), got -1.0"),
+        (surrogate.gumbel_rao_mc, {"k": 0}, r"k must be an integer in \[1, inf\), got 0"),
+        (surrogate.gumbel_rao_mc, {"k": 2.5}, r"k must be an integer in \[1, inf\), got 2.5"),
+        (surrogate.iw_st, {"p": "1"}, r"p must be a real number, got '1'"),
+    ],
+)
+def test_invalid_hyper_parameters_raise_value_error_naming_them(factory, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        factory(**kwargs)
