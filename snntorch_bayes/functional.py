@@ -28,7 +28,7 @@ __all__ = [
     "firing_probability",
     "log_iw_weight",
     "iw_weight",
-    "log_gumbel_rao_integral",
+    "gumbel_rao_expectation",
     "gumbel_rao_weight",
     "bias_coefficients",
     "bias_penalty",
@@ -155,32 +155,34 @@ def iw_weight(
 # Analytic Gumbel-Rao
 # --------------------------------------------------------------------------
 
-# Taylor coefficients of I(a) = int_0^inf s'(u) s'(u - a) du around a = 0
-# (s = logistic sigmoid), obtained by expanding the closed form of theory.md
-# symbolically; the radius of convergence is pi (poles at b = e^{-a} = -1).
-# tests/test_functional.py recomputes them with sympy.
+# Taylor coefficients of R(a) = I(a) / sigma(a) around a = 0, where
+# I(a) = int_0^inf s'(u) s'(u - a) du (s the logistic sigmoid), from a symbolic
+# expansion of the closed form of theory.md (tests/test_functional.py
+# recomputes them with sympy).  The radius of convergence is pi (poles at
+# e^{-a} = -1).
 _AGR_SERIES = (
-    1 / 12,
-    1 / 32,
-    -1 / 120,
-    -1 / 192,
-    1 / 2016,
-    3 / 5120,
-    -1 / 43200,
-    -19 / 322560,
-    1 / 1064448,
-    269 / 46448640,
-    -691 / 19813248000,
-    -487 / 851558400,
-    1 / 821145600,
-    181561 / 3188234649600,
-    -3617 / 88921857024000,
-    -955231 / 167382319104000,
+    1 / 6,
+    -1 / 48,
+    -1 / 160,
+    -1 / 2880,
+    1 / 3360,
+    11 / 161280,
+    -13 / 1612800,
+    -7 / 1382400,
+    -1 / 11827200,
+    113 / 383201280,
+    36161 / 1162377216000,
+    -108379 / 6974263296000,
+    -1891 / 634023936000,
+    3791 / 4782351974400,
+    145711 / 632333205504000,
+    -996911 / 24389995069440000,
 )
-#: Below this |a| the series is used; at |a| = 0.5 its truncation error is
-#: below (0.5/pi)^16 ~ 2e-13 relative and the closed form's cancellation is
-#: mild.
-_AGR_SERIES_RADIUS = 0.5
+#: (radius, terms) of the series per dtype.  Inside the radius the series'
+#: truncation error is about (r/pi)^terms; outside, the closed form's
+#: cancellation error is about eps/r^3.  Measured against float64: at most
+#: 1.5e-5 relative in float32 (tests/test_functional.py).
+_AGR_SERIES_SETTINGS = {torch.float64: (0.5, 16), torch.float32: (0.5, 10)}
 
 #: Gauss-Laguerre rule used for tau != 1 (nodes t_i, log weights).
 _GL_NODES = 64
@@ -190,34 +192,36 @@ _GL_LOGW = tuple(float(w) for w in np.log(_gl_w))
 del _gl_t, _gl_w
 
 
-def _log_agr_ratio_tau1(a: torch.Tensor) -> torch.Tensor:
-    r""":math:`\log(I(a)/\sigma(a))` at :math:`\tau = 1`, closed form."""
-    # a >= 0:  b = e^{-a} in (0, 1]
-    #   I/sigma = b [(b-1)(b+3) - 2(b+1)^2 ln(2b/(b+1))] / [2 (1-b)^3]
-    # a < 0:   c = e^{a} in (0, 1)
-    #   I/sigma = [2(1+c)^2 ln(2/(1+c)) - (1-c)(1+3c)] / [2 (1-c)^3]
-    small = a.abs() < _AGR_SERIES_RADIUS
-    a_pos = torch.where(small, torch.ones_like(a), a.clamp(min=_AGR_SERIES_RADIUS))
-    b = torch.exp(-a_pos)
-    log_ratio_b = _LOG2 - a_pos - torch.log1p(b)
-    num_pos = (b - 1) * (b + 3) - 2 * (b + 1) ** 2 * log_ratio_b
-    log_pos = -a_pos + torch.log(num_pos) - torch.log(2 * (1 - b) ** 3)
-    a_neg = torch.where(
-        small, -torch.ones_like(a), a.clamp(max=-_AGR_SERIES_RADIUS)
-    )
-    c = torch.exp(a_neg)
-    num_neg = 2 * (1 + c) ** 2 * (_LOG2 - torch.log1p(c)) - (1 - c) * (1 + 3 * c)
-    log_neg = torch.log(num_neg) - torch.log(2 * (1 - c) ** 3)
-    a_small = torch.where(small, a, torch.zeros_like(a))
-    series = torch.zeros_like(a)
-    for coefficient in reversed(_AGR_SERIES):
+def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
+    r""":math:`R(a) = I(a)/\sigma(a)` at :math:`\tau = 1`, closed form.
+
+    With :math:`e = e^{-|a|}` and :math:`L = \ln(2/(1+e))`:
+
+    * :math:`a \ge 0`: :math:`R = e\,[(e-1)(e+3) - 2(1+e)^2(L - a)]
+      / [2(1-e)^3]` (theory.md's formula with :math:`b = e`),
+    * :math:`a < 0`: :math:`R = [2(1+e)^2 L - (1-e)(1+3e)] / [2(1-e)^3]`
+      (the same with :math:`b = 1/e`, so nothing overflows),
+    * :math:`|a| < r`: the Taylor series (the closed form cancels there).
+    """
+    radius, terms = _AGR_SERIES_SETTINGS[a.dtype]
+    abs_a = a.abs()
+    e = torch.exp(-abs_a)
+    log_l = _LOG2 - torch.log1p(e)
+    denom = 2 * (1 - e) ** 3
+    sq = (1 + e) ** 2
+    far = e * ((e - 1) * (e + 3) - 2 * sq * (log_l - abs_a)) / denom
+    if not nonnegative:
+        negative = (2 * sq * log_l - (1 - e) * (1 + 3 * e)) / denom
+        far = torch.where(a >= 0, far, negative)
+    a_small = a.clamp(-radius, radius)
+    series = torch.full_like(a, _AGR_SERIES[terms - 1])
+    for coefficient in reversed(_AGR_SERIES[: terms - 1]):
         series = series * a_small + coefficient
-    log_small = torch.log(series) - F.logsigmoid(a_small)
-    return torch.where(small, log_small, torch.where(a >= 0, log_pos, log_neg))
+    return torch.where(abs_a < radius, series, far)
 
 
-def _log_agr_ratio_quadrature(a: torch.Tensor, tau: float) -> torch.Tensor:
-    r""":math:`\log(I_\tau(a)/\sigma(a))` by Gauss-Laguerre quadrature.
+def _agr_ratio_quadrature(a: torch.Tensor, tau: float) -> torch.Tensor:
+    r""":math:`I_\tau(a)/\sigma(a)` by Gauss-Laguerre quadrature, in log space:
 
     :math:`I_\tau(a) = \int_0^\infty \sigma'(t)\,\sigma'(\tau t - a)\,dt
     = \int_0^\infty e^{-t}\,\frac{\sigma'(\tau t - a)}{(1 + e^{-t})^2}\,dt.`
@@ -226,47 +230,53 @@ def _log_agr_ratio_quadrature(a: torch.Tensor, tau: float) -> torch.Tensor:
     log_w = torch.tensor(_GL_LOGW, dtype=a.dtype, device=a.device)
     y = tau * t - a.unsqueeze(-1)
     log_terms = log_w - 2 * F.softplus(-t) + F.logsigmoid(y) + F.logsigmoid(-y)
-    return torch.logsumexp(log_terms, dim=-1) - F.logsigmoid(a)
+    return (torch.logsumexp(log_terms, dim=-1) - F.logsigmoid(a)).exp()
 
 
-def log_gumbel_rao_integral(a: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
-    r"""Log of the Gumbel-Rao conditional expectation for the outcome
-    :math:`z = 1` of a logistic unit with standardised pre-activation
-    :math:`a`,
+def gumbel_rao_expectation(
+    a: torch.Tensor, tau: float = 1.0, nonnegative: bool = False
+) -> torch.Tensor:
+    r"""Gumbel-Rao conditional expectation for the outcome :math:`z = 1` of
+    a logistic unit with standardised pre-activation :math:`a`,
 
     .. math::
 
-        \log\,\mathbb E\Bigl[\tfrac1\tau\sigma'\bigl(\tfrac{a+\varepsilon}
-        {\tau}\bigr) \Bigm| z = 1\Bigr]
-        = \log \frac{I_\tau(a)}{\sigma(a)},\qquad
+        R_\tau(a) = \mathbb E\Bigl[\tfrac1\tau\sigma'\bigl(\tfrac{a+
+        \varepsilon}{\tau}\bigr) \Bigm| z = 1\Bigr]
+        = \frac{I_\tau(a)}{\sigma(a)},\qquad
         I_\tau(a) = \int_0^\infty \sigma'(t)\,\sigma'(\tau t - a)\,dt .
 
     For :math:`z = 0` evaluate at :math:`-a` (the logistic is symmetric).
     At :math:`\tau = 1` the closed form of theory.md §2 is used (with a
-    Taylor series for :math:`|a| < 0.5`, where the closed form cancels);
-    for :math:`\tau \ne 1` a fixed 64-node Gauss-Laguerre rule.  Both are
-    computed in log space, so they stay finite for any finite :math:`a`.
-    Against adaptive integration (``tests/test_functional.py``), for
-    :math:`0 < \tau \le 1`: the closed form agrees to 1e-10 relative
-    everywhere; the quadrature to 1e-7 relative for :math:`|a| \le 6` and
-    to 1e-9 absolute beyond, where the gradient :math:`\propto f(a) <
-    2.5\cdot 10^{-3}` is small (relative error there grows to ~1e-4 at
-    :math:`a = 40,\ \tau \to 1`).  Larger :math:`\tau` are rejected by
+    Taylor series for :math:`|a| < 0.5`, where the closed form cancels); for :math:`\tau \ne 1` a fixed 64-node
+    Gauss-Laguerre rule in log space.  Against adaptive integration
+    (``tests/test_functional.py``), for :math:`0 < \tau \le 1`: the closed
+    form agrees to 1e-10 relative in float64 (3e-5 in float32); the quadrature to 1e-7
+    relative for :math:`|a| \le 6` and to 1e-9 absolute beyond, where the
+    gradient :math:`\propto f(a) < 2.5\cdot 10^{-3}` is small (the
+    relative error there grows to ~1e-4 at :math:`a = 40,\ \tau \to 1`).
+    Larger :math:`\tau` are rejected by
     :class:`~snntorch_bayes.surrogate.GumbelRao`.
+
+    :param a: standardised pre-activation :math:`x/s`
+    :param tau: temperature :math:`\tau > 0`
+    :param nonnegative: promise that every :math:`a \ge 0` (true for the
+        outcome :math:`H(x)` evaluated at :math:`|a|`); skips the
+        :math:`a < 0` branch of the closed form
 
     Example::
 
         >>> import torch
-        >>> from snntorch_bayes.functional import log_gumbel_rao_integral
-        >>> round(log_gumbel_rao_integral(torch.tensor(0.0)).exp().item(), 6)
+        >>> from snntorch_bayes.functional import gumbel_rao_expectation
+        >>> round(gumbel_rao_expectation(torch.tensor(0.0)).item(), 6)
         0.166667
     """
     dtype = _compute_dtype(a)
     a_c = a.to(dtype)
     if tau == 1.0:
-        out = _log_agr_ratio_tau1(a_c)
+        out = _agr_ratio_tau1(a_c, nonnegative)
     else:
-        out = _log_agr_ratio_quadrature(a_c, tau)
+        out = _agr_ratio_quadrature(a_c, tau)
     return out.to(a.dtype)
 
 
@@ -278,8 +288,7 @@ def gumbel_rao_weight(
     .. math::
 
         w_\tau(z) = \frac{\mathbb E[\sigma'((a+\varepsilon)/\tau)/\tau
-        \mid z]}{\sigma'(a)}
-        = \frac{I_\tau(\pm a)}{\sigma(\pm a)\,\sigma'(a)},
+        \mid z]}{\sigma'(a)} = \frac{R_\tau(\pm a)}{\sigma'(a)},
 
     with :math:`+a` for :math:`z = 1` and :math:`-a` for :math:`z = 0`.  As
     :math:`\tau \to 0` it tends to the IW-ST(1) weight :math:`1/(2P(z))`.
@@ -293,7 +302,7 @@ def gumbel_rao_weight(
         0.666667
     """
     signed = torch.where(z > 0, a, -a)
-    return (log_gumbel_rao_integral(signed, tau) - log_pdf(a, "logistic")).exp()
+    return gumbel_rao_expectation(signed, tau) / log_pdf(a, "logistic").exp()
 
 
 # --------------------------------------------------------------------------

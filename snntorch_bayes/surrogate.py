@@ -74,7 +74,7 @@ from snntorch_bayes.functional import (
     NOISES,
     hash_uniform,
     log_cdf,
-    log_gumbel_rao_integral,
+    gumbel_rao_expectation,
     log_iw_weight,
     log_pdf,
 )
@@ -126,23 +126,39 @@ def _check_bool(name: str, value: object) -> bool:
 
 
 def _coefficient(x: torch.Tensor, z: torch.Tensor, spec: tuple) -> torch.Tensor:
-    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``."""
-    kind, noise, scale, p, max_weight, tau, k = spec
-    a = x / scale
-    signed = torch.where(z, a, -a)  # log P(z) = log F(signed)
+    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``.
+
+    ``heaviside`` in ``spec`` says ``z = x > 0``, so that the probability of
+    the outcome is :math:`F(|a|)`; it selects cheaper, equivalent formulas.
+    """
+    kind, noise, scale, p, max_weight, tau, k, heaviside = spec
+    a = x * (1.0 / scale)
+    signed = a.abs() if heaviside else torch.where(z, a, -a)  # P(z) = F(signed)
     if kind == "iw":
-        log_coef = log_pdf(a, noise) + log_iw_weight(log_cdf(signed, noise), p, max_weight)
-    elif kind == "gr":
-        log_coef = log_gumbel_rao_integral(signed, tau)
-    else:  # "gr_mc": average over k samples of the logistic given the outcome
-        # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
-        # survival function sigma(signed - v') / sigma(signed) = q ~ U(0, 1).
-        q = torch.rand((k, *x.shape), dtype=x.dtype, device=x.device)
-        log_s = torch.log(q) + F.logsigmoid(signed)
-        v = signed - (log_s - torch.log(-torch.expm1(log_s)))
-        log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
-        log_coef = torch.logsumexp(log_g, dim=0) - math.log(k)
-    return log_coef.exp() / scale
+        if heaviside:  # P(z) = F(|a|) >= 1/2, so w <= 1 <= max_weight
+            if noise == "logistic":
+                t = torch.sigmoid(-signed)  # 1 - P(z); f(a) = t (1 - t)
+                if p == 1.0:
+                    return t * (0.5 / scale)
+                if p == 0.0:
+                    return t * (1 - t) * (1.0 / scale)
+                return t * (1 - t) ** (1.0 - p) * (2.0**-p / scale)
+            density = torch.exp(-0.5 * a * a) * (1.0 / (scale * math.sqrt(2 * math.pi)))
+            if p == 0.0:
+                return density
+            return density * (2 * torch.special.ndtr(signed)) ** -p
+        log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
+        return (log_pdf(a, noise) + log_w).exp() * (1.0 / scale)
+    if kind == "gr":
+        return gumbel_rao_expectation(signed, tau, nonnegative=heaviside) * (1.0 / scale)
+    # "gr_mc": average over k samples of the logistic given the outcome.
+    # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
+    # survival function s(signed - v') / s(signed) = q ~ U(0, 1).
+    q = torch.rand((k, *x.shape), dtype=x.dtype, device=x.device)
+    log_s = torch.log(q) + F.logsigmoid(signed)
+    v = signed - (log_s - torch.log(-torch.expm1(log_s)))
+    log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
+    return (torch.logsumexp(log_g, dim=0) - math.log(k)).exp() * (1.0 / scale)
 
 
 class _EstimatorFunction(torch.autograd.Function):
@@ -199,7 +215,8 @@ class SpikeEstimator(nn.Module):
         self.sample = _check_bool("sample", sample)
         self.register_buffer("seed", torch.randint(0, 2**31 - 1, ()), persistent=False)
 
-    def _spec(self) -> tuple:
+    def _spec(self, heaviside: bool) -> tuple:
+        """``(kind, noise, scale, p, max_weight, tau, k, heaviside)``."""
         raise NotImplementedError
 
     def firing_probability(self, x: torch.Tensor) -> torch.Tensor:
@@ -216,13 +233,14 @@ class SpikeEstimator(nn.Module):
         return torch.log(u) < log_cdf(x.to(u.dtype) / self.scale, self.noise)
 
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Return ``z`` (as ``x``'s dtype) with this estimator's backward."""
-        return _EstimatorFunction.apply(x, z.bool(), self._spec())
+        """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
+        dtype, with this estimator's backward."""
+        return _EstimatorFunction.apply(x, z.bool(), self._spec(False))
 
     def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r"""The surrogate derivative :math:`\partial z/\partial x` this
         estimator uses when outcome ``z`` was emitted at ``x``."""
-        return _coefficient(x, z.bool(), self._spec())
+        return _coefficient(x, z.bool(), self._spec(False))
 
     def reseed(self, generator: torch.Generator | None = None) -> None:
         """Draw a new seed for the common random numbers (``sample=True``)."""
@@ -231,7 +249,8 @@ class SpikeEstimator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes of ``x = mem - threshold``, with the estimator's gradient."""
-        return self.estimate(x, self.outcome(x))
+        spec = self._spec(heaviside=not self.sample)
+        return _EstimatorFunction.apply(x, self.outcome(x), spec)
 
 
 class IWST(SpikeEstimator):
@@ -307,8 +326,8 @@ class IWST(SpikeEstimator):
                 )
         self.max_weight = max_weight
 
-    def _spec(self) -> tuple:
-        return ("iw", self.noise, self.scale, self.p, self.max_weight, None, None)
+    def _spec(self, heaviside: bool) -> tuple:
+        return ("iw", self.noise, self.scale, self.p, self.max_weight, None, None, heaviside)
 
     def extra_repr(self) -> str:
         return (
@@ -372,7 +391,7 @@ class GumbelRao(SpikeEstimator):
         I_\tau(a) = \int_0^\infty \sigma'(t)\,\sigma'(\tau t - a)\,dt,
 
     i.e. :math:`f(a)/s \cdot w_\tau(z)`.  Closed form at :math:`\tau = 1`
-    (see :func:`~snntorch_bayes.functional.log_gumbel_rao_integral`),
+    (see :func:`~snntorch_bayes.functional.gumbel_rao_expectation`),
     64-node Gauss-Laguerre quadrature for :math:`0 < \tau < 1`.
     :math:`\tau \to 0` recovers IW-ST(1).
 
@@ -403,8 +422,8 @@ class GumbelRao(SpikeEstimator):
             )
         self.tau = tau
 
-    def _spec(self) -> tuple:
-        return ("gr", "logistic", self.scale, None, None, self.tau, None)
+    def _spec(self, heaviside: bool) -> tuple:
+        return ("gr", "logistic", self.scale, None, None, self.tau, None, heaviside)
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, scale={self.scale}, sample={self.sample}"
@@ -454,8 +473,8 @@ class GumbelRaoMC(SpikeEstimator):
             raise ValueError(f"k must be an integer in [1, inf), got {k!r}")
         self.k = k
 
-    def _spec(self) -> tuple:
-        return ("gr_mc", "logistic", self.scale, None, None, self.tau, self.k)
+    def _spec(self, heaviside: bool) -> tuple:
+        return ("gr_mc", "logistic", self.scale, None, None, self.tau, self.k, heaviside)
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, k={self.k}, scale={self.scale}, sample={self.sample}"

@@ -73,6 +73,25 @@ def test_iwst_backward_matches_docstring_formula(noise, p, max_weight, outcome):
     np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-300)
 
 
+def test_forward_backward_equals_estimate_at_the_emitted_outcome(estimator):
+    # forward() takes faster, equivalent formulas when z = H(x); they must agree
+    if isinstance(estimator, surrogate.GumbelRaoMC):
+        pytest.skip("random backward")
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    estimator(x).sum().backward()
+    z = estimator.outcome(x.detach())
+    np.testing.assert_allclose(x.grad.numpy(), _grad(estimator, X, z.numpy())[0], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("noise", ["logistic", "gaussian"])
+def test_heaviside_fast_paths_match_general_formula(p, noise):
+    est = surrogate.iw_st(p=p, noise=noise, scale=0.3, max_weight=3.0)
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    est(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), _grad(est, X, X > 0)[0], rtol=1e-12, atol=1e-300)
+
+
 def test_straight_through_is_iwst_zero_and_matches_density():
     st = surrogate.straight_through(noise="gaussian", scale=0.5)
     grad, _ = _grad(st, X)
