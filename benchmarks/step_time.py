@@ -98,7 +98,9 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             for _ in range(args.warmup):
                 step()
-            print(f"[{mode}] {name}: warm-up {time.perf_counter() - started:.1f} s", file=sys.stderr)
+            print(
+                f"[{mode}] {name}: warm-up {time.perf_counter() - started:.1f} s", file=sys.stderr
+            )
             steppers[(mode, name)] = step
 
     per_round = {key: [] for key in steppers}
@@ -116,11 +118,18 @@ def main(argv=None) -> int:
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    machine = f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip()
-    print(f"\nTutorial-5 training step (batch {args.batch_size}, T={args.num_steps}, {source} batch), "
-          f"torch {torch.__version__}, {machine}, {stamp}")
-    print(f"{args.rounds} rounds x {args.steps} steps; ratio = median / median of fast_sigmoid in the same mode;"
-          " spread = min-max of the per-round ratio")
+    cpu = platform.processor() or platform.machine()
+    machine = f"{cpu}, {torch.get_num_threads()} threads"
+    print(
+        f"\nTutorial-5 training step (batch {args.batch_size}, T={args.num_steps}, "
+        f"{source} batch), "
+        f"torch {torch.__version__}, {machine}, {stamp}"
+    )
+    print(
+        f"{args.rounds} rounds x {args.steps} steps; ratio = median / median of "
+        "fast_sigmoid in the same mode;"
+        " spread = min-max of the per-round ratio"
+    )
     header = f"{'mode':<9} {'method':<22} {'s/step':>8} {'ratio':>7} {'spread':>15} {'<=1.10x':>8}"
     print(header)
     print("-" * len(header))
@@ -131,17 +140,30 @@ def main(argv=None) -> int:
         for name in args.methods:
             rounds = per_round[(mode, name)]
             med = statistics.median(rounds)
-            ratios = [t / b for t, b in zip(rounds, base_rounds)]
+            ratios = [t / b for t, b in zip(rounds, base_rounds, strict=True)]
             ratio = med / base
             ok = "base" if name == "fast_sigmoid(25)" else ("yes" if ratio <= 1.10 else "NO")
-            print(f"{mode:<9} {name:<22} {med:>8.4f} {ratio:>6.2f}x {min(ratios):>6.2f}-{max(ratios):<6.2f}x {ok:>8}")
-            rows.append({
-                "date": stamp, "machine": machine, "torch": torch.__version__, "mode": mode,
-                "method": name, "seconds_per_step": f"{med:.5f}", "ratio": f"{ratio:.3f}",
-                "ratio_min": f"{min(ratios):.3f}", "ratio_max": f"{max(ratios):.3f}",
-                "batch_size": args.batch_size, "num_steps": args.num_steps, "data": source,
-                "command": " ".join(["python", *sys.argv]),
-            })
+            print(
+                f"{mode:<9} {name:<22} {med:>8.4f} {ratio:>6.2f}x "
+                f"{min(ratios):>6.2f}-{max(ratios):<6.2f}x {ok:>8}"
+            )
+            rows.append(
+                {
+                    "date": stamp,
+                    "machine": machine,
+                    "torch": torch.__version__,
+                    "mode": mode,
+                    "method": name,
+                    "seconds_per_step": f"{med:.5f}",
+                    "ratio": f"{ratio:.3f}",
+                    "ratio_min": f"{min(ratios):.3f}",
+                    "ratio_max": f"{max(ratios):.3f}",
+                    "batch_size": args.batch_size,
+                    "num_steps": args.num_steps,
+                    "data": source,
+                    "command": " ".join(["python", *sys.argv]),
+                }
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     new = not out.exists()

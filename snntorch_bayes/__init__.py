@@ -6,4 +6,4 @@ from snntorch_bayes.functional import bias_penalty
 
 __version__ = "0.1.0"
 
-__all__ = ["bias_penalty", "diagnostics", "functional", "surrogate", "__version__"]
+__all__ = ["__version__", "bias_penalty", "diagnostics", "functional", "surrogate"]

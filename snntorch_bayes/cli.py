@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batches", type=int, default=None, help="cap per epoch (quick runs)")
     p.add_argument("--max-test-batches", type=int, default=None)
     p.add_argument("--data-root", default=None, help="default: $SNNTORCH_BAYES_DATA or ./data")
-    p.add_argument("--mnist-dir", default=None, help="local MNIST copy (idx files); default: $SNNTORCH_BAYES_MNIST")
+    p.add_argument(
+        "--mnist-dir",
+        default=None,
+        help="local MNIST copy (idx files); default: $SNNTORCH_BAYES_MNIST",
+    )
     p.add_argument("--out", default="runs", help="folder for the JSON results")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -66,7 +70,9 @@ def _loaders(args):
     test = datasets.mnist(args.data_root, train=False, local_copy=args.mnist_dir)
     g = torch.Generator().manual_seed(args.seed)
     return (
-        torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True, drop_last=True, generator=g),
+        torch.utils.data.DataLoader(
+            train, batch_size=args.batch_size, shuffle=True, drop_last=True, generator=g
+        ),
         torch.utils.data.DataLoader(test, batch_size=1000),
     )
 
@@ -79,12 +85,18 @@ def _run(name, spike_grad, args, train_loader, test_loader) -> dict:
     losses, times = [], []
     for epoch in range(args.epochs):
         r = train_epoch(
-            net, train_loader, optimizer, args.max_batches, not args.no_progress,
+            net,
+            train_loader,
+            optimizer,
+            args.max_batches,
+            not args.no_progress,
             desc=f"{name} epoch {epoch + 1}/{args.epochs}",
         )
         losses += r.losses
         times += r.step_seconds
-    accuracy = evaluate(net, test_loader, args.max_test_batches, not args.no_progress, desc=f"{name} test")
+    accuracy = evaluate(
+        net, test_loader, args.max_test_batches, not args.no_progress, desc=f"{name} test"
+    )
     steady = times[5:] if len(times) > 10 else times
     return {
         "method": name,
@@ -107,42 +119,67 @@ def main(argv: list[str] | None = None) -> int:
         ("fast_sigmoid(25)", snn_surrogate.fast_sigmoid(slope=25)),
         (args.estimator, _ESTIMATORS[args.estimator](args)),
     ]
-    print(f"snntorch_bayes {__version__}, snntorch {snntorch.__version__}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; MNIST {len(train_loader.dataset)} train / "
-          f"{len(test_loader.dataset)} test")
+    print(
+        f"snntorch_bayes {__version__}, snntorch {snntorch.__version__}, "
+        f"torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; MNIST {len(train_loader.dataset)} train / "
+        f"{len(test_loader.dataset)} test"
+    )
     rows = []
     for name, spike_grad in methods:
         started = time.perf_counter()
         row = _run(name, spike_grad, args, train_loader, test_loader)
         row["spike_grad"] = (
-            repr(spike_grad) if isinstance(spike_grad, torch.nn.Module) else f"snntorch.surrogate.{name}"
+            repr(spike_grad)
+            if isinstance(spike_grad, torch.nn.Module)
+            else f"snntorch.surrogate.{name}"
         )
         row["wall_seconds"] = time.perf_counter() - started
         rows.append(row)
     base = rows[0]["step_seconds_median"]
     print()
-    print(f"Tutorial 5 on MNIST: {args.epochs} epoch(s), batch {args.batch_size}, "
-          f"T={args.num_steps}, Adam {args.lr:g}, seed {args.seed}"
-          + (f", {args.max_batches} batches/epoch" if args.max_batches else ""))
-    header = f"{'method':<20} {'test acc':>9} {'train loss':>11} {'s/step (median)':>16} {'vs fast_sigmoid':>16}"
+    print(
+        f"Tutorial 5 on MNIST: {args.epochs} epoch(s), batch {args.batch_size}, "
+        f"T={args.num_steps}, Adam {args.lr:g}, seed {args.seed}"
+        + (f", {args.max_batches} batches/epoch" if args.max_batches else "")
+    )
+    header = (
+        f"{'method':<20} {'test acc':>9} {'train loss':>11} {'s/step (median)':>16} "
+        f"{'vs fast_sigmoid':>16}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['method']:<20} {100 * r['test_accuracy']:>8.2f}% {r['final_train_loss']:>11.3f} "
-              f"{r['step_seconds_median']:>16.4f} {r['step_seconds_median'] / base:>15.2f}x")
-    print(f"(upstream reports {100 * UPSTREAM_TUTORIAL5_ACCURACY:.2f}% for fast_sigmoid after one epoch)")
+        print(
+            f"{r['method']:<20} {100 * r['test_accuracy']:>8.2f}% {r['final_train_loss']:>11.3f} "
+            f"{r['step_seconds_median']:>16.4f} {r['step_seconds_median'] / base:>15.2f}x"
+        )
+    print(
+        f"(upstream reports {100 * UPSTREAM_TUTORIAL5_ACCURACY:.2f}% for fast_sigmoid "
+        "after one epoch)"
+    )
     for r in rows:
         print(f"  {r['method']}: {r['spike_grad']}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = out / f"tutorial5-{stamp}.json"
-    path.write_text(json.dumps({
-        "command": " ".join(sys.argv), "args": vars(args), "date": stamp,
-        "machine": platform.platform(), "processor": platform.processor(),
-        "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "snntorch": snntorch.__version__, "results": rows,
-    }, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "command": " ".join(sys.argv),
+                "args": vars(args),
+                "date": stamp,
+                "machine": platform.platform(),
+                "processor": platform.processor(),
+                "threads": torch.get_num_threads(),
+                "torch": torch.__version__,
+                "snntorch": snntorch.__version__,
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"results saved to {path}")
     return 0
 

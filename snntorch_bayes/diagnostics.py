@@ -38,6 +38,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -133,11 +134,10 @@ class BinaryMLP(nn.Module):
         self.n_units = sum(self.sizes[1:-1])
         if self.n_units > MAX_UNITS:
             raise ValueError(
-                f"{self.n_units} stochastic units cannot be enumerated; "
-                f"at most {MAX_UNITS}"
+                f"{self.n_units} stochastic units cannot be enumerated; at most {MAX_UNITS}"
             )
         self.layers = nn.ModuleList(
-            nn.Linear(i, o, dtype=dtype) for i, o in zip(self.sizes, self.sizes[1:])
+            nn.Linear(i, o, dtype=dtype) for i, o in itertools.pairwise(self.sizes)
         )
 
     def forward(
@@ -156,13 +156,10 @@ class BinaryMLP(nn.Module):
             ``[C]``, the pre-activations and the inputs of every layer
         """
         if x.shape != (self.sizes[0],):
-            raise ValueError(
-                f"x must have shape ({self.sizes[0]},), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"x must have shape ({self.sizes[0]},), got {tuple(x.shape)}")
         if outcomes.dim() != 2 or outcomes.shape[1] != self.n_units:
             raise ValueError(
-                f"outcomes must have shape [C, {self.n_units}], got "
-                f"{tuple(outcomes.shape)}"
+                f"outcomes must have shape [C, {self.n_units}], got {tuple(outcomes.shape)}"
             )
         z = x.expand(outcomes.shape[0], -1)
         log_prob = torch.zeros(outcomes.shape[0], dtype=x.dtype, device=x.device)
@@ -205,12 +202,13 @@ def exact_gradient(
     :return: ``(E[L], {parameter name: gradient})``
     """
     outcomes = all_outcomes(net.n_units, device=x.device)
-    names, params = zip(*net.named_parameters())
+    names = [name for name, _ in net.named_parameters()]
+    params = [param for _, param in net.named_parameters()]
     with torch.enable_grad():
         out, log_prob, _, _ = net(x, outcomes)
         expected = (log_prob.exp() * loss(out, target)).sum()
         grads = torch.autograd.grad(expected, params)
-    return expected.detach(), dict(zip(names, grads))
+    return expected.detach(), dict(zip(names, grads, strict=True))
 
 
 class EstimatorMoments(NamedTuple):
@@ -252,7 +250,7 @@ def estimator_moments(
     prob = log_prob.detach().exp()
     _, exact = exact_gradient(net, x, target, loss)
     mean, variance, bias = {}, {}, {}
-    for i, (delta, z_in) in enumerate(zip(deltas, inputs)):
+    for i, (delta, z_in) in enumerate(zip(deltas, inputs, strict=True)):
         per_outcome = {
             f"layers.{i}.weight": torch.einsum("co,ci->coi", delta, z_in.detach()),
             f"layers.{i}.bias": delta,

@@ -23,16 +23,16 @@ import torch.nn.functional as F
 
 __all__ = [
     "NOISES",
-    "log_cdf",
-    "log_pdf",
-    "firing_probability",
-    "log_iw_weight",
-    "iw_weight",
-    "gumbel_rao_expectation",
-    "gumbel_rao_weight",
     "bias_coefficients",
     "bias_penalty",
+    "firing_probability",
+    "gumbel_rao_expectation",
+    "gumbel_rao_weight",
     "hash_uniform",
+    "iw_weight",
+    "log_cdf",
+    "log_iw_weight",
+    "log_pdf",
 ]
 
 #: Noise distributions a noisy binary neuron may use.
@@ -129,9 +129,7 @@ def log_iw_weight(
     return log_w
 
 
-def iw_weight(
-    prob: torch.Tensor, p: float, max_weight: float | None = None
-) -> torch.Tensor:
+def iw_weight(prob: torch.Tensor, p: float, max_weight: float | None = None) -> torch.Tensor:
     r"""IW-ST(p) importance weight of an outcome of probability :math:`P`,
 
     .. math::
@@ -248,10 +246,11 @@ def gumbel_rao_expectation(
 
     For :math:`z = 0` evaluate at :math:`-a` (the logistic is symmetric).
     At :math:`\tau = 1` the closed form of theory.md §2 is used (with a
-    Taylor series for :math:`|a| < 0.5`, where the closed form cancels); for :math:`\tau \ne 1` a fixed 64-node
-    Gauss-Laguerre rule in log space.  Against adaptive integration
-    (``tests/test_functional.py``), for :math:`0 < \tau \le 1`: the closed
-    form agrees to 1e-10 relative in float64 (3e-5 in float32); the quadrature to 1e-7
+    Taylor series for :math:`|a| < 0.5`, where the closed form cancels);
+    for :math:`\tau \ne 1` a fixed 64-node Gauss-Laguerre rule in log space.
+    Against adaptive integration (``tests/test_functional.py``), for
+    :math:`0 < \tau \le 1`: the closed form agrees to 1e-10 relative in
+    float64 (3e-5 in float32); the quadrature to 1e-7
     relative for :math:`|a| \le 6` and to 1e-9 absolute beyond, where the
     gradient :math:`\propto f(a) < 2.5\cdot 10^{-3}` is small (the
     relative error there grows to ~1e-4 at :math:`a = 40,\ \tau \to 1`).
@@ -280,9 +279,7 @@ def gumbel_rao_expectation(
     return out.to(a.dtype)
 
 
-def gumbel_rao_weight(
-    a: torch.Tensor, z: torch.Tensor, tau: float = 1.0
-) -> torch.Tensor:
+def gumbel_rao_weight(a: torch.Tensor, z: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
     r"""Gumbel-Rao weight of eq. (4) in theory.md, for logistic noise:
 
     .. math::
@@ -310,9 +307,7 @@ def gumbel_rao_weight(
 # --------------------------------------------------------------------------
 
 
-def bias_coefficients(
-    prob: torch.Tensor, p: float
-) -> tuple[torch.Tensor, torch.Tensor]:
+def bias_coefficients(prob: torch.Tensor, p: float) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Bias coefficients of IW-ST(p) for a locally quadratic loss, eq. (5):
 
     .. math::

@@ -72,24 +72,24 @@ from torch import nn
 
 from snntorch_bayes.functional import (
     NOISES,
+    gumbel_rao_expectation,
     hash_uniform,
     log_cdf,
-    gumbel_rao_expectation,
     log_iw_weight,
     log_pdf,
 )
 
 __all__ = [
-    "SpikeEstimator",
     "IWST",
-    "StraightThrough",
     "GumbelRao",
     "GumbelRaoMC",
-    "straight_through",
-    "iw_st",
+    "SpikeEstimator",
+    "StraightThrough",
     "gumbel_rao",
     "gumbel_rao_mc",
+    "iw_st",
     "reseed",
+    "straight_through",
 ]
 
 
@@ -165,13 +165,13 @@ class _EstimatorFunction(torch.autograd.Function):
     """Forward: the given outcome; backward: the estimator's coefficient."""
 
     @staticmethod
-    def forward(ctx, x, z, spec):  # noqa: D102
+    def forward(ctx, x, z, spec):
         ctx.save_for_backward(x, z)
         ctx.spec = spec
         return z.to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad_output):  # noqa: D102
+    def backward(ctx, grad_output):
         x, z = ctx.saved_tensors
         return grad_output * _coefficient(x, z, ctx.spec), None, None
 
@@ -321,9 +321,7 @@ class IWST(SpikeEstimator):
         if max_weight is not None:
             max_weight = _check_real("max_weight", max_weight)
             if not 1.0 <= max_weight <= math.inf:
-                raise ValueError(
-                    f"max_weight must be None or in [1, inf], got {max_weight}"
-                )
+                raise ValueError(f"max_weight must be None or in [1, inf], got {max_weight}")
         self.max_weight = max_weight
 
     def _spec(self, heaviside: bool) -> tuple:
@@ -366,9 +364,7 @@ class StraightThrough(IWST):
     :param sample: stochastic forward pass. Defaults to ``False``
     """
 
-    def __init__(
-        self, noise: str = "logistic", scale: float = 0.25, sample: bool = False
-    ) -> None:
+    def __init__(self, noise: str = "logistic", scale: float = 0.25, sample: bool = False) -> None:
         super().__init__(p=0.0, noise=noise, scale=scale, sample=sample)
 
     def extra_repr(self) -> str:
@@ -410,9 +406,7 @@ class GumbelRao(SpikeEstimator):
     :param sample: stochastic forward pass. Defaults to ``False``
     """
 
-    def __init__(
-        self, tau: float = 1.0, scale: float = 0.25, sample: bool = False
-    ) -> None:
+    def __init__(self, tau: float = 1.0, scale: float = 0.25, sample: bool = False) -> None:
         super().__init__("logistic", scale, sample)
         tau = _check_real("tau", tau)
         if not 0.0 < tau <= 1.0:

@@ -23,8 +23,7 @@ def membrane_ce_loss(mem_rec: torch.Tensor, targets: torch.Tensor) -> torch.Tens
     """
     if mem_rec.dim() != 3 or mem_rec.shape[1] != targets.shape[0]:
         raise ValueError(
-            f"mem_rec must be [T, B, C] with B = {targets.shape[0]}, got "
-            f"{tuple(mem_rec.shape)}"
+            f"mem_rec must be [T, B, C] with B = {targets.shape[0]}, got {tuple(mem_rec.shape)}"
         )
     steps, batch, classes = mem_rec.shape
     per_step = F.cross_entropy(

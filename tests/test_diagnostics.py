@@ -44,7 +44,9 @@ def test_exact_gradient_matches_finite_differences(noise):
                 flat[i] = old - 1e-6
                 down = diagnostics.exact_gradient(net, x, y)[0].item()
                 flat[i] = old
-            assert grads[name].view(-1)[i].item() == pytest.approx((up - down) / 2e-6, rel=1e-6, abs=1e-9)
+            assert grads[name].view(-1)[i].item() == pytest.approx(
+                (up - down) / 2e-6, rel=1e-6, abs=1e-9
+            )
     assert value.item() > 0
 
 
@@ -56,7 +58,7 @@ def test_exact_gradient_of_one_unit_is_the_finite_difference_formula(noise):
     _, grads = diagnostics.exact_gradient(net, x, y)
     h = net.layers[0](x).item()
     readout = net.layers[1]
-    loss = lambda z: ((readout.weight.item() * z + readout.bias.item() - y.item()) ** 2)  # noqa: E731
+    loss = lambda z: (readout.weight.item() * z + readout.bias.item() - y.item()) ** 2  # noqa: E731
     f = log_pdf(torch.tensor(h / s, dtype=torch.float64), noise).exp().item()
     assert grads["layers.0.bias"].item() == pytest.approx(f / s * (loss(1) - loss(0)), rel=1e-12)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -25,7 +26,7 @@ def _integral_quad(a: float, tau: float) -> float:
     peak = max(a / tau, 0.0)
     pts = [0.0, peak, peak + 40.0 / tau, 80.0 + peak + 40.0 / tau]
     total = 0.0
-    for lo, hi in zip(pts, pts[1:]):
+    for lo, hi in itertools.pairwise(pts):
         total += integrate.quad(
             lambda t: _dsig(t) * _dsig(tau * t - a), lo, hi, epsabs=0, epsrel=1e-13, limit=400
         )[0]
@@ -41,7 +42,25 @@ def _theory_closed_form(a: float) -> float:
     return b * num / (2 * (b - 1) ** 3 * (b + 1))
 
 
-GRID = [-30.0, -8.0, -4.0, -1.5, -0.6, -0.5, -0.49, -0.3, -1e-4, 0.0, 5e-4, 0.2, 0.5, 0.7, 3.0, 8.0, 30.0]
+GRID = [
+    -30.0,
+    -8.0,
+    -4.0,
+    -1.5,
+    -0.6,
+    -0.5,
+    -0.49,
+    -0.3,
+    -1e-4,
+    0.0,
+    5e-4,
+    0.2,
+    0.5,
+    0.7,
+    3.0,
+    8.0,
+    30.0,
+]
 
 
 @pytest.mark.parametrize("a", GRID)
@@ -61,8 +80,10 @@ def test_agr_series_coefficients_match_symbolic_expansion():
     sp = pytest.importorskip("sympy")
     a = sp.symbols("a")
     b = sp.exp(-a)
-    integral = b * (2 * (b + 1) ** 2 * sp.log(2 * b / (b + 1)) - (b - 1) * (b + 3)) / (
-        2 * (b - 1) ** 3 * (b + 1)
+    integral = (
+        b
+        * (2 * (b + 1) ** 2 * sp.log(2 * b / (b + 1)) - (b - 1) * (b + 3))
+        / (2 * (b - 1) ** 3 * (b + 1))
     )
     closed = integral * (1 + b)  # I(a) / sigma(a)
     n = len(Fn._AGR_SERIES)
@@ -118,7 +139,7 @@ def test_gumbel_rao_weight_tends_to_iwst1_as_tau_to_zero():
             (Fn.gumbel_rao_weight(a, z, tau) - target).abs().max().item()
             for tau in (0.3, 0.1, 0.03, 0.01, 0.001)
         ]
-        assert all(e1 > e2 for e1, e2 in zip(errors, errors[1:])), errors
+        assert all(e1 > e2 for e1, e2 in itertools.pairwise(errors)), errors
         # first-order convergence: the error is ~ tau * ln2 |s''(a)| / (s(a) f(a))
         assert errors[-2] / errors[-1] > 8
         assert errors[-1] < 0.02
@@ -138,8 +159,12 @@ def test_log_cdf_and_pdf_match_scipy():
     an = a.numpy()
     np.testing.assert_allclose(Fn.log_cdf(a, "gaussian").numpy(), stats.norm.logcdf(an), rtol=1e-10)
     np.testing.assert_allclose(Fn.log_pdf(a, "gaussian").numpy(), stats.norm.logpdf(an), rtol=1e-12)
-    np.testing.assert_allclose(Fn.log_cdf(a, "logistic").numpy(), stats.logistic.logcdf(an), rtol=1e-10)
-    np.testing.assert_allclose(Fn.log_pdf(a, "logistic").numpy(), stats.logistic.logpdf(an), rtol=1e-10)
+    np.testing.assert_allclose(
+        Fn.log_cdf(a, "logistic").numpy(), stats.logistic.logcdf(an), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        Fn.log_pdf(a, "logistic").numpy(), stats.logistic.logpdf(an), rtol=1e-10
+    )
     with pytest.raises(ValueError, match="noise must be one of"):
         Fn.log_cdf(a, "uniform")
 
@@ -149,8 +174,12 @@ def test_bias_coefficients_formula(p):
     prob = torch.tensor([0.05, 0.3, 0.5, 0.8], dtype=torch.float64)
     c_a, c_d = Fn.bias_coefficients(prob, p)
     pi = prob.numpy()
-    np.testing.assert_allclose(c_a.numpy(), 2**-p * (pi ** (1 - p) + (1 - pi) ** (1 - p)) - 1, atol=1e-15)
-    np.testing.assert_allclose(c_d.numpy(), 2**-p * (pi ** (1 - p) - (1 - pi) ** (1 - p)), atol=1e-15)
+    np.testing.assert_allclose(
+        c_a.numpy(), 2**-p * (pi ** (1 - p) + (1 - pi) ** (1 - p)) - 1, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        c_d.numpy(), 2**-p * (pi ** (1 - p) - (1 - pi) ** (1 - p)), atol=1e-15
+    )
 
 
 def test_bias_penalty_properties():

@@ -61,7 +61,9 @@ def _grad(est, x_np, z_np=None):
 def test_iwst_backward_matches_docstring_formula(noise, p, max_weight, outcome):
     s = 0.7
     est = surrogate.iw_st(p=p, noise=noise, scale=s, max_weight=max_weight)
-    z = {"heaviside": X > 0, "ones": np.ones_like(X, bool), "zeros": np.zeros_like(X, bool)}[outcome]
+    z = {"heaviside": X > 0, "ones": np.ones_like(X, bool), "zeros": np.zeros_like(X, bool)}[
+        outcome
+    ]
     grad, _ = _grad(est, X, z)
     dist = stats.logistic if noise == "logistic" else stats.norm
     a = X / s
@@ -80,7 +82,9 @@ def test_forward_backward_equals_estimate_at_the_emitted_outcome(estimator):
     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
     estimator(x).sum().backward()
     z = estimator.outcome(x.detach())
-    np.testing.assert_allclose(x.grad.numpy(), _grad(estimator, X, z.numpy())[0], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        x.grad.numpy(), _grad(estimator, X, z.numpy())[0], rtol=1e-12, atol=1e-300
+    )
 
 
 @pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
@@ -105,17 +109,27 @@ def test_gumbel_rao_backward_matches_conditional_expectation(tau, outcome):
     s = 0.6
     est = surrogate.gumbel_rao(tau=tau, scale=s)
     xs = np.linspace(-3, 3, 13)
-    z = {"heaviside": xs > 0, "ones": np.ones_like(xs, bool), "zeros": np.zeros_like(xs, bool)}[outcome]
+    z = {"heaviside": xs > 0, "ones": np.ones_like(xs, bool), "zeros": np.zeros_like(xs, bool)}[
+        outcome
+    ]
     grad, _ = _grad(est, xs, z)
-    for xi, zi, gi in zip(xs, z, grad):
+    for xi, zi, gi in zip(xs, z, grad, strict=True):
         a = xi / s
+
         # E[ s'((a + eps)/tau) / tau | z ] / s, over the logistic eps given the outcome
         def integrand(e, a=a):
-            return special.expit((a + e) / tau) * special.expit(-(a + e) / tau) / tau * stats.logistic.pdf(e)
+            return (
+                special.expit((a + e) / tau)
+                * special.expit(-(a + e) / tau)
+                / tau
+                * stats.logistic.pdf(e)
+            )
 
         lo, hi = (-a, np.inf) if zi else (-np.inf, -a)
         mass = special.expit(a) if zi else special.expit(-a)
-        expected = integrate.quad(integrand, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0] / mass / s
+        expected = (
+            integrate.quad(integrand, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0] / mass / s
+        )
         assert gi == pytest.approx(expected, rel=1e-7)
 
 
@@ -352,10 +366,22 @@ def test_reseed_draws_new_spikes_for_the_same_input():
         (surrogate.iw_st, {"p": float("nan")}, r"p must be a real number, got nan"),
         (surrogate.iw_st, {"scale": 0.0}, r"scale must be in \(0, inf\), got 0.0"),
         (surrogate.iw_st, {"scale": -1}, r"scale must be in \(0, inf\), got -1.0"),
-        (surrogate.iw_st, {"max_weight": 0.5}, r"max_weight must be None or in \[1, inf\], got 0.5"),
-        (surrogate.iw_st, {"noise": "cauchy"}, r"noise must be one of \('logistic', 'gaussian'\), got 'cauchy'"),
+        (
+            surrogate.iw_st,
+            {"max_weight": 0.5},
+            r"max_weight must be None or in \[1, inf\], got 0.5",
+        ),
+        (
+            surrogate.iw_st,
+            {"noise": "cauchy"},
+            r"noise must be one of \('logistic', 'gaussian'\), got 'cauchy'",
+        ),
         (surrogate.iw_st, {"sample": 1}, r"sample must be True or False, got 1"),
-        (surrogate.straight_through, {"scale": float("inf")}, r"scale must be in \(0, inf\), got inf"),
+        (
+            surrogate.straight_through,
+            {"scale": float("inf")},
+            r"scale must be in \(0, inf\), got inf",
+        ),
         (surrogate.gumbel_rao, {"tau": 2.0}, r"tau must be in \(0, 1\], got 2.0"),
         (surrogate.gumbel_rao, {"tau": 0.0}, r"tau must be in \(0, 1\], got 0.0"),
         (surrogate.gumbel_rao_mc, {"tau": -1.0}, r"tau must be in \(0, inf\), got -1.0"),

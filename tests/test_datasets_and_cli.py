@@ -1,0 +1,102 @@
+"""Data loading (local copies, clear errors) and the main job end to end."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+import torch
+
+from snntorch_bayes import cli, datasets
+from tests.conftest import SHARED_MNIST
+
+needs_mnist = pytest.mark.skipif(
+    not (SHARED_MNIST / "t10k-labels-idx1-ubyte.gz").exists(),
+    reason=f"no local MNIST copy at {SHARED_MNIST}",
+)
+
+
+def _write_idx(path, magic, count, gz=True):
+    payload = magic.to_bytes(4, "big") + count.to_bytes(4, "big")
+    if gz:
+        with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
+            f.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("SNNTORCH_BAYES_MNIST", raising=False)
+    with pytest.raises(datasets.DatasetNotFoundError) as err:
+        datasets.mnist(root=tmp_path, download=False)
+    message = str(err.value)
+    assert str((tmp_path / "MNIST" / "raw").resolve()) in message
+    assert "SNNTORCH_BAYES_MNIST" in message and "download=False" in message
+
+
+def test_incomplete_or_wrong_local_copy_is_rejected(tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    _write_idx(copy / "train-images-idx3-ubyte", 2051, 60000)
+    with pytest.raises(datasets.DatasetNotFoundError, match="lacks train-labels-idx1-ubyte"):
+        datasets.mnist(root=tmp_path / "root", local_copy=copy)
+    _write_idx(copy / "train-labels-idx1-ubyte", 2049, 60000, gz=False)
+    _write_idx(copy / "t10k-images-idx3-ubyte", 2051, 10000)
+    _write_idx(copy / "t10k-labels-idx1-ubyte", 2051, 10000)  # images' magic
+    with pytest.raises(datasets.DatasetNotFoundError, match=r"expected \(2049, 10000\)"):
+        datasets.mnist(root=tmp_path / "root", local_copy=copy)
+    with pytest.raises(datasets.DatasetNotFoundError, match="not a folder"):
+        datasets.mnist(root=tmp_path / "root", local_copy=tmp_path / "nowhere")
+
+
+@pytest.fixture(scope="module")
+def mnist_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("data")
+
+
+@needs_mnist
+def test_local_copy_of_real_mnist_loads(mnist_root):
+    train = datasets.mnist(root=mnist_root, train=True, local_copy=SHARED_MNIST)
+    test = datasets.mnist(root=mnist_root, train=False, local_copy=SHARED_MNIST)
+    assert len(train) == 60000 and len(test) == 10000
+    image, label = train[0]
+    assert image.shape == (1, 28, 28) and 0.0 <= image.min() and image.max() <= 1.0
+    assert label == 5  # the first MNIST training digit
+    assert torch.bincount(test.targets).tolist()[:3] == [980, 1135, 1032]
+
+
+@needs_mnist
+def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
+    code = cli.main(
+        [
+            "--max-batches", "3", "--max-test-batches", "1", "--num-steps", "3",
+            "--no-progress", "--data-root", str(mnist_root), "--mnist-dir", str(SHARED_MNIST),
+            "--out", str(tmp_path),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "fast_sigmoid(25)" in printed and "iw_st" in printed
+    (result,) = tmp_path.glob("tutorial5-*.json")
+    rows = json.loads(result.read_text())["results"]
+    assert [r["method"] for r in rows] == ["fast_sigmoid(25)", "iw_st"]
+    for r in rows:
+        assert 0.0 <= r["test_accuracy"] <= 1.0 and r["steps"] == 3
+    assert rows[1]["spike_grad"].startswith("IWST(p=1.0")
+
+
+def test_main_job_reports_missing_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SNNTORCH_BAYES_MNIST", raising=False)
+    monkeypatch.setattr(datasets, "_load", _offline(datasets._load))
+    code = cli.main(["--data-root", str(tmp_path), "--no-progress"])
+    assert code == 2
+    assert "MNIST not found" in capsys.readouterr().err
+
+
+def _offline(load):
+    def wrapped(*args):
+        *rest, _download = args  # never reach the network in tests
+        return load(*rest, False)
+
+    return wrapped
