@@ -73,6 +73,7 @@ from torch import nn
 from snntorch_bayes.functional import (
     NOISES,
     gumbel_rao_expectation,
+    gumbel_rao_table,
     hash_uniform,
     log_cdf,
     log_iw_weight,
@@ -125,7 +126,9 @@ def _check_bool(name: str, value: object) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _coefficient(x: torch.Tensor, z: torch.Tensor, spec: tuple) -> torch.Tensor:
+def _coefficient(
+    x: torch.Tensor, z: torch.Tensor, spec: tuple, table: torch.Tensor | None = None
+) -> torch.Tensor:
     """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``.
 
     ``heaviside`` in ``spec`` says ``z = x > 0``, so that the probability of
@@ -150,7 +153,8 @@ def _coefficient(x: torch.Tensor, z: torch.Tensor, spec: tuple) -> torch.Tensor:
         log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
         return (log_pdf(a, noise) + log_w).exp() * (1.0 / scale)
     if kind == "gr":
-        return gumbel_rao_expectation(signed, tau, nonnegative=heaviside) * (1.0 / scale)
+        ratio = gumbel_rao_expectation(signed, tau, nonnegative=heaviside, table=table)
+        return ratio * (1.0 / scale)
     # "gr_mc": average over k samples of the logistic given the outcome.
     # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
     # survival function s(signed - v') / s(signed) = q ~ U(0, 1).
@@ -165,15 +169,15 @@ class _EstimatorFunction(torch.autograd.Function):
     """Forward: the given outcome; backward: the estimator's coefficient."""
 
     @staticmethod
-    def forward(ctx, x, z, spec):
-        ctx.save_for_backward(x, z)
+    def forward(ctx, x, z, table, spec):
+        ctx.save_for_backward(x, z, table)
         ctx.spec = spec
         return z.to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, z = ctx.saved_tensors
-        return grad_output * _coefficient(x, z, ctx.spec), None, None
+        x, z, table = ctx.saved_tensors
+        return grad_output * _coefficient(x, z, ctx.spec, table), None, None, None
 
 
 # --------------------------------------------------------------------------
@@ -219,6 +223,10 @@ class SpikeEstimator(nn.Module):
         """``(kind, noise, scale, p, max_weight, tau, k, heaviside)``."""
         raise NotImplementedError
 
+    def _table(self) -> torch.Tensor | None:
+        """A tabulated function the backward pass reads, if any."""
+        return None
+
     def firing_probability(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\pi = F(x/s)`, the probability the unit fires."""
         return log_cdf(x / self.scale, self.noise).exp()
@@ -226,21 +234,23 @@ class SpikeEstimator(nn.Module):
     def outcome(self, x: torch.Tensor) -> torch.Tensor:
         r"""The emitted outcome as a bool tensor: :math:`x > 0` if not
         ``sample``, else :math:`u < F(x/s)` with common random numbers
-        :math:`u` (see the module docstring)."""
+        :math:`u` (see the module docstring; firing probabilities below
+        :math:`2^{-24}`, or :math:`2^{-32}` in float64, round to 0)."""
         if not self.sample:
             return x > 0
         u = hash_uniform(x, self.seed)
-        return torch.log(u) < log_cdf(x.to(u.dtype) / self.scale, self.noise)
+        a = x.to(u.dtype) * (1.0 / self.scale)
+        return u < (torch.sigmoid(a) if self.noise == "logistic" else torch.special.ndtr(a))
 
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
         dtype, with this estimator's backward."""
-        return _EstimatorFunction.apply(x, z.bool(), self._spec(False))
+        return _EstimatorFunction.apply(x, z.bool(), self._table(), self._spec(False))
 
     def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r"""The surrogate derivative :math:`\partial z/\partial x` this
         estimator uses when outcome ``z`` was emitted at ``x``."""
-        return _coefficient(x, z.bool(), self._spec(False))
+        return _coefficient(x, z.bool(), self._spec(False), self._table())
 
     def reseed(self, generator: torch.Generator | None = None) -> None:
         """Draw a new seed for the common random numbers (``sample=True``)."""
@@ -250,7 +260,7 @@ class SpikeEstimator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes of ``x = mem - threshold``, with the estimator's gradient."""
         spec = self._spec(heaviside=not self.sample)
-        return _EstimatorFunction.apply(x, self.outcome(x), spec)
+        return _EstimatorFunction.apply(x, self.outcome(x), self._table(), spec)
 
 
 class IWST(SpikeEstimator):
@@ -388,7 +398,8 @@ class GumbelRao(SpikeEstimator):
 
     i.e. :math:`f(a)/s \cdot w_\tau(z)`.  Closed form at :math:`\tau = 1`
     (see :func:`~snntorch_bayes.functional.gumbel_rao_expectation`),
-    64-node Gauss-Laguerre quadrature for :math:`0 < \tau < 1`.
+    64-node Gauss-Laguerre quadrature for :math:`0 < \tau < 1`, tabulated
+    once at construction (buffer ``table``) and read by cubic interpolation.
     :math:`\tau \to 0` recovers IW-ST(1).
 
     Example::
@@ -415,6 +426,12 @@ class GumbelRao(SpikeEstimator):
                 "there; use gumbel_rao_mc for larger temperatures)"
             )
         self.tau = tau
+        # R_tau tabulated by quadrature (tau != 1); non-persistent: rebuilt here
+        table = gumbel_rao_table(tau) if tau != 1.0 else torch.zeros(0, dtype=torch.float64)
+        self.register_buffer("table", table, persistent=False)
+
+    def _table(self) -> torch.Tensor | None:
+        return self.table if self.tau != 1.0 else None
 
     def _spec(self, heaviside: bool) -> tuple:
         return ("gr", "logistic", self.scale, None, None, self.tau, None, heaviside)

@@ -123,6 +123,19 @@ def test_agr_quadrature_matches_numerical_integration(tau, a):
         assert ours == pytest.approx(expected, rel=1e-3, abs=1e-9)
 
 
+@pytest.mark.parametrize("tau", [0.05, 0.5, 0.95])
+def test_agr_table_interpolation_matches_direct_quadrature(tau):
+    table = Fn.gumbel_rao_table(tau)
+    a = torch.linspace(-40, 40, 16001, dtype=torch.float64) + 1e-3
+    direct = Fn._agr_ratio_quadrature(a, tau)
+    interpolated = Fn.gumbel_rao_expectation(a, tau, table=table)
+    assert ((interpolated - direct).abs() / direct).max().item() < 5e-8
+    # beyond the table the log-linear continuation stays close
+    far = torch.tensor([-60.0, -45.0, 45.0, 60.0], dtype=torch.float64)
+    ratio = Fn.gumbel_rao_expectation(far, tau, table=table) / Fn._agr_ratio_quadrature(far, tau)
+    assert ((ratio - 1).abs() < 0.1).all(), ratio  # values there are < 1e-16
+
+
 def test_agr_is_finite_in_float32_for_extreme_inputs():
     a = torch.tensor([-1e4, -100.0, -1e-6, 0.0, 1e-6, 100.0, 1e4])
     for tau in (1.0, 0.3):
