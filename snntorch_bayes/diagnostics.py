@@ -45,7 +45,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from snntorch_bayes.functional import NOISES, log_cdf
+from snntorch_bayes.functional import check_noise, log_cdf
 from snntorch_bayes.surrogate import GumbelRaoMC, SpikeEstimator
 
 __all__ = [
@@ -124,8 +124,7 @@ class BinaryMLP(nn.Module):
                 "sizes must list >= 3 positive widths (input, hidden..., "
                 f"readout), got {list(sizes)}"
             )
-        if noise not in NOISES:
-            raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
+        check_noise(noise)
         if not scale > 0:
             raise ValueError(f"scale must be in (0, inf), got {scale}")
         self.sizes = [int(n) for n in sizes]

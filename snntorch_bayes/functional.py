@@ -25,6 +25,7 @@ __all__ = [
     "NOISES",
     "bias_coefficients",
     "bias_penalty",
+    "check_noise",
     "firing_probability",
     "gumbel_rao_expectation",
     "gumbel_rao_table",
@@ -42,7 +43,8 @@ NOISES = ("logistic", "gaussian")
 _LOG2 = math.log(2.0)
 
 
-def _check_noise(noise: str) -> None:
+def check_noise(noise: str) -> None:
+    """Raise ``ValueError`` unless ``noise`` is one of :data:`NOISES`."""
     if noise not in NOISES:
         raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
 
@@ -64,7 +66,7 @@ def log_cdf(a: torch.Tensor, noise: str = "logistic") -> torch.Tensor:
         >>> round(log_cdf(torch.tensor(0.0)).exp().item(), 6)
         0.5
     """
-    _check_noise(noise)
+    check_noise(noise)
     if noise == "logistic":
         return F.logsigmoid(a)
     return torch.special.log_ndtr(a)
@@ -82,7 +84,7 @@ def log_pdf(a: torch.Tensor, noise: str = "logistic") -> torch.Tensor:
         >>> round(log_pdf(torch.tensor(0.0)).exp().item(), 6)
         0.25
     """
-    _check_noise(noise)
+    check_noise(noise)
     if noise == "logistic":
         return F.logsigmoid(a) + F.logsigmoid(-a)
     return -0.5 * a * a - 0.5 * math.log(2.0 * math.pi)
@@ -106,7 +108,7 @@ def firing_probability(
         >>> firing_probability(torch.tensor([0.0]), "gaussian", 0.5)
         tensor([0.5000])
     """
-    _check_noise(noise)
+    check_noise(noise)
     a = x / scale
     return torch.sigmoid(a) if noise == "logistic" else torch.special.ndtr(a)
 

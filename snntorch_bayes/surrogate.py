@@ -71,7 +71,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snntorch_bayes.functional import (
-    NOISES,
+    check_noise,
     gumbel_rao_expectation,
     gumbel_rao_table,
     hash_uniform,
@@ -193,9 +193,10 @@ class SpikeEstimator(nn.Module):
     estimator's gradient attached.  It is an :class:`torch.nn.Module`, so a
     neuron that receives it registers it as a submodule: it moves with
     ``.to(device)``, pickles with the model, and prints its
-    hyper-parameters.  Its only buffer, ``seed`` (used when
-    ``sample=True``), is non-persistent, so ``state_dict`` keys match a model
-    built with an snnTorch surrogate.
+    hyper-parameters.  Its buffers (``seed``, used when ``sample=True`` and
+    0 until :meth:`reseed`; a table for :class:`GumbelRao`) are
+    non-persistent, so ``state_dict`` keys match a model built with an
+    snnTorch surrogate.
 
     Subclasses define :meth:`_spec`.  Useful methods for analysis:
 
@@ -212,12 +213,13 @@ class SpikeEstimator(nn.Module):
 
     def __init__(self, noise: str, scale: float, sample: bool) -> None:
         super().__init__()
-        if noise not in NOISES:
-            raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
+        check_noise(noise)
         self.noise = noise
         self.scale = _check_positive("scale", scale)
         self.sample = _check_bool("sample", sample)
-        self.register_buffer("seed", torch.randint(0, 2**31 - 1, ()), persistent=False)
+        # 0 until reseed(): building an estimator never touches torch's RNG, so
+        # swapping one in for an snnTorch surrogate changes no initialisation
+        self.register_buffer("seed", torch.zeros((), dtype=torch.int64), persistent=False)
 
     def _spec(self, heaviside: bool) -> tuple:
         """``(kind, noise, scale, p, max_weight, tau, k, heaviside)``."""

@@ -339,6 +339,15 @@ def test_sampled_firing_frequency_equals_firing_probability(noise):
         assert abs(freq - prob) < 5 * math.sqrt(prob * (1 - prob) / n)
 
 
+def test_building_an_estimator_leaves_torch_rng_untouched():
+    # swapping fast_sigmoid for an estimator must not change any initialisation
+    state = torch.random.get_rng_state()
+    for factory in (surrogate.straight_through, surrogate.iw_st, surrogate.gumbel_rao):
+        factory(sample=True)
+    surrogate.gumbel_rao(tau=0.5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
 def test_reseed_draws_new_spikes_for_the_same_input():
     net = torch.nn.Sequential(
         torch.nn.Linear(4, 200),
