@@ -14,13 +14,12 @@ layers.
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
+from _results import RESULTS, write_csv
 
 from snntorch_bayes import diagnostics, surrogate
 
@@ -43,7 +42,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--gain", type=float, default=2.0, help="weight scale (saturation)")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "estimator_table.csv"))
+    p.add_argument("--out", default=str(RESULTS / "estimator_table.csv"))
     args = p.parse_args(argv)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = []
@@ -83,13 +82,7 @@ def main(argv=None) -> int:
                     "command": " ".join(["python", *sys.argv]),
                 }
             )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"\nwritten to {out}")
+    print(f"\nwritten to {write_csv(args.out, rows)}")
     return 0
 
 

@@ -9,23 +9,22 @@ the median over rounds of the per-round median step time, its ratio to
     python benchmarks/step_time.py                 # eager, ~1-2 min on 2 cores
     python benchmarks/step_time.py --compile       # also torch.compile (slow to compile)
 
-Results are appended to ``benchmarks/results/step_time.csv`` with the date,
+Results are written to ``benchmarks/results/step_time.csv`` with the date,
 command and machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
 import random
 import statistics
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
+from _results import RESULTS, write_csv
 from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import datasets, surrogate
@@ -79,7 +78,7 @@ def main(argv=None) -> int:
     p.add_argument("--num-steps", type=int, default=25)
     p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd models")
-    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "step_time.csv"))
+    p.add_argument("--out", default=str(RESULTS / "step_time.csv"))
     args = p.parse_args(argv)
     if "fast_sigmoid(25)" not in args.methods:
         args.methods.insert(0, "fast_sigmoid(25)")
@@ -164,15 +163,7 @@ def main(argv=None) -> int:
                     "command": " ".join(["python", *sys.argv]),
                 }
             )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    new = not out.exists()
-    with out.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-    print(f"appended to {out}")
+    print(f"\nwritten to {write_csv(args.out, rows)}")
     return 0
 
 
