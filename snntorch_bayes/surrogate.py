@@ -165,19 +165,37 @@ def _coefficient(
     return (torch.logsumexp(log_g, dim=0) - math.log(k)).exp() * (1.0 / scale)
 
 
-class _EstimatorFunction(torch.autograd.Function):
-    """Forward: the given outcome; backward: the estimator's coefficient."""
+_FUNCTIONS: dict[tuple, type[torch.autograd.Function]] = {}
 
-    @staticmethod
-    def forward(ctx, x, z, table, spec):
-        ctx.save_for_backward(x, z, table)
-        ctx.spec = spec
-        return z.to(x.dtype)
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, z, table = ctx.saved_tensors
-        return grad_output * _coefficient(x, z, ctx.spec, table), None, None, None
+def _estimator_function(spec: tuple) -> type[torch.autograd.Function]:
+    """The autograd function of one estimator configuration (memoised).
+
+    The hyper-parameters are closed over as Python constants rather than
+    passed to ``apply``: ``torch.compile`` then specialises on them instead
+    of lifting floats into the graph (which fails inside ``backward``).
+    Estimators create theirs when built, so a compiled forward pass only
+    looks them up.
+    """
+    function = _FUNCTIONS.get(spec)
+    if function is None:
+        function = _FUNCTIONS[spec] = _make_function(spec)
+    return function
+
+
+def _make_function(spec: tuple) -> type[torch.autograd.Function]:
+    class _Estimator(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, z, table):
+            ctx.save_for_backward(x, z, table)
+            return z.to(x.dtype)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, z, table = ctx.saved_tensors
+            return grad_output * _coefficient(x, z, spec, table), None, None
+
+    return _Estimator
 
 
 # --------------------------------------------------------------------------
@@ -229,6 +247,15 @@ class SpikeEstimator(nn.Module):
         """A tabulated function the backward pass reads, if any."""
         return None
 
+    def _prepare(self) -> None:
+        """Create the autograd functions now, outside any compiled region."""
+        _estimator_function(self._spec(True))
+        _estimator_function(self._spec(False))
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._prepare()
+
     def firing_probability(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\pi = F(x/s)`, the probability the unit fires."""
         return log_cdf(x / self.scale, self.noise).exp()
@@ -247,7 +274,7 @@ class SpikeEstimator(nn.Module):
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
         dtype, with this estimator's backward."""
-        return _EstimatorFunction.apply(x, z.bool(), self._table(), self._spec(False))
+        return _estimator_function(self._spec(False)).apply(x, z.bool(), self._table())
 
     def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r"""The surrogate derivative :math:`\partial z/\partial x` this
@@ -261,8 +288,8 @@ class SpikeEstimator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes of ``x = mem - threshold``, with the estimator's gradient."""
-        spec = self._spec(heaviside=not self.sample)
-        return _EstimatorFunction.apply(x, self.outcome(x), self._table(), spec)
+        function = _estimator_function(self._spec(heaviside=not self.sample))
+        return function.apply(x, self.outcome(x), self._table())
 
 
 class IWST(SpikeEstimator):
@@ -335,6 +362,7 @@ class IWST(SpikeEstimator):
             if not 1.0 <= max_weight <= math.inf:
                 raise ValueError(f"max_weight must be None or in [1, inf], got {max_weight}")
         self.max_weight = max_weight
+        self._prepare()
 
     def _spec(self, heaviside: bool) -> tuple:
         return ("iw", self.noise, self.scale, self.p, self.max_weight, None, None, heaviside)
@@ -431,6 +459,7 @@ class GumbelRao(SpikeEstimator):
         # R_tau tabulated by quadrature (tau != 1); non-persistent: rebuilt here
         table = gumbel_rao_table(tau) if tau != 1.0 else torch.zeros(0, dtype=torch.float64)
         self.register_buffer("table", table, persistent=False)
+        self._prepare()
 
     def _table(self) -> torch.Tensor | None:
         return self.table if self.tau != 1.0 else None
@@ -485,6 +514,7 @@ class GumbelRaoMC(SpikeEstimator):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be an integer in [1, inf), got {k!r}")
         self.k = k
+        self._prepare()
 
     def _spec(self, heaviside: bool) -> tuple:
         return ("gr_mc", "logistic", self.scale, None, None, self.tau, self.k, heaviside)
