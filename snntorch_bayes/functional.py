@@ -259,8 +259,9 @@ def gumbel_rao_table(tau: float) -> torch.Tensor:
 
 def _interpolate_log_table(table: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     """Cubic (4-point Lagrange) interpolation of a :func:`gumbel_rao_table`,
-    extrapolated linearly beyond its range (|a| > 40, where R is below 1e-16
-    and within 10% of the quadrature), exponentiated."""
+    exponentiated.  Beyond |a| = 40, log R continues linearly with the slope
+    at the table's ends: for a < -40, where R is flat, that is exact to 1e-6;
+    for a > 40, where R < 1e-16, it stays within 10% of the quadrature."""
     table = table.to(device=a.device, dtype=a.dtype)
     inside = a.clamp(-_TABLE_RANGE, _TABLE_RANGE)
     pos = (inside + (_TABLE_RANGE + _TABLE_STEP)) * (1.0 / _TABLE_STEP)

@@ -133,7 +133,8 @@ def test_agr_table_interpolation_matches_direct_quadrature(tau):
     # beyond the table the log-linear continuation stays close
     far = torch.tensor([-60.0, -45.0, 45.0, 60.0], dtype=torch.float64)
     ratio = Fn.gumbel_rao_expectation(far, tau, table=table) / Fn._agr_ratio_quadrature(far, tau)
-    assert ((ratio - 1).abs() < 0.1).all(), ratio  # values there are < 1e-16
+    assert ((ratio[:2] - 1).abs() < 1e-6).all(), ratio  # R is flat there
+    assert ((ratio[2:] - 1).abs() < 0.1).all(), ratio  # R < 1e-16 there
 
 
 def test_agr_is_finite_in_float32_for_extreme_inputs():
