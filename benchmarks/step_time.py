@@ -84,6 +84,9 @@ def main(argv=None) -> int:
         args.methods.insert(0, "fast_sigmoid(25)")
 
     data, targets, source = _batch(args.batch_size)
+    # every compiled model is a new specialisation of the same forward code;
+    # without room for them all, dynamo silently falls back to eager
+    torch._dynamo.config.recompile_limit = 4 * len(METHODS)
     modes = ["eager"] + (["compiled"] if args.compile else [])
     steppers = {}
     for mode in modes:
