@@ -72,18 +72,24 @@ def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
         [
             "--max-batches", "3", "--max-test-batches", "1", "--num-steps", "3",
             "--no-progress", "--data-root", str(mnist_root), "--mnist-dir", str(SHARED_MNIST),
-            "--out", str(tmp_path),
+            "--out", str(tmp_path), "--seeds", "0", "1",
         ]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     assert "fast_sigmoid(25)" in printed and "iw_st" in printed
     (result,) = tmp_path.glob("tutorial5-*.json")
-    rows = json.loads(result.read_text())["results"]
-    assert [r["method"] for r in rows] == ["fast_sigmoid(25)", "iw_st"]
+    saved = json.loads(result.read_text())
+    rows = saved["results"]
+    assert [(r["method"], r["seed"]) for r in rows] == [
+        ("fast_sigmoid(25)", 0), ("iw_st", 0), ("fast_sigmoid(25)", 1), ("iw_st", 1)
+    ]  # fmt: skip
     for r in rows:
         assert 0.0 <= r["test_accuracy"] <= 1.0 and r["steps"] == 3
     assert rows[1]["spike_grad"].startswith("IWST(p=1.0")
+    fast, iw = saved["summary"]
+    assert fast["accuracies"] == [rows[0]["test_accuracy"], rows[2]["test_accuracy"]]
+    assert fast["step_ratio"] == 1.0 and iw["step_ratio"] > 0
 
 
 def test_main_job_reports_missing_data(tmp_path, monkeypatch, capsys):
