@@ -40,8 +40,8 @@ on the *previous* membrane to compute the reset, once on the new membrane to
 fire.  An independent draw per call would let resets disagree with emitted
 spikes (snnTorch issue #366).  Our uniforms :math:`u` are therefore *common
 random numbers*: a pseudo-random function of the value of :math:`x`, its
-position in the tensor and the estimator's ``seed``
-(:func:`~snntorch_bayes.functional.hash_uniform`).  The reset call sees the
+position in the tensor and the estimator's ``seed`` (0 until
+:func:`reseed`; see :func:`~snntorch_bayes.functional.hash_uniform`).  The reset call sees the
 bit-identical membrane the previous fire call saw, so it reproduces the
 emitted spike exactly, with no state kept between calls.  Consequences:
 
@@ -58,8 +58,8 @@ emitted spike exactly, with no state kept between calls.  Consequences:
   modified membrane in snnTorch itself; do not combine them with
   ``sample=True``.
 
-The variational neurons of this library reset from the emitted spike
-directly and need none of this.
+A neuron that resets from the spike it emitted, instead of calling
+``spike_grad`` again, needs none of this.
 """
 
 from __future__ import annotations
