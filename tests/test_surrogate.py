@@ -179,6 +179,17 @@ def test_dtype_device_and_finite_gradients_on_extreme_inputs(estimator, dtype, d
     assert x.grad.dtype == dtype and torch.isfinite(x.grad).all()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_no_tensor_is_created_on_a_fixed_device(estimator, dtype):
+    # on the meta device any CPU-bound tensor inside forward or backward fails
+    est = estimator.to("meta")
+    x = torch.empty(7, 3, device="meta", dtype=dtype, requires_grad=True)
+    z = est(x)
+    z.sum().backward()
+    assert z.device.type == x.grad.device.type == "meta"
+    assert z.dtype == x.grad.dtype == dtype
+
+
 def test_deterministic_forward_is_heaviside_like_snntorch(estimator):
     if estimator.sample:
         pytest.skip("sampled forward")
