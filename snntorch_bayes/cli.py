@@ -104,6 +104,7 @@ def _run(name, spike_grad, seed, args, train_loader, test_loader) -> dict:
         "seed": seed,
         "test_accuracy": accuracy,
         "final_train_loss": statistics.fmean(losses[-20:]),
+        "train_losses": losses,
         "step_seconds_median": statistics.median(steady),
         "step_seconds_mean": statistics.fmean(steady),
         "steps": len(times),
@@ -128,6 +129,36 @@ def _summarise(rows: list[dict], methods: list[str]) -> list[dict]:
     for r in out:
         r["step_ratio"] = r["step_seconds"] / out[0]["step_seconds"]
     return out
+
+
+def _plot_losses(rows: list[dict], path: Path) -> Path | None:
+    """Training loss against step, one line per method and seed (running
+    mean over 20 steps); ``None`` if matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colours = {}
+    for r in rows:
+        colour = colours.setdefault(r["method"], f"C{len(colours)}")
+        losses = torch.tensor(r["train_losses"])
+        window = min(20, len(losses))
+        smooth = losses.unfold(0, window, 1).mean(1)
+        label = r["method"] if r["seed"] == rows[0]["seed"] else None
+        ax.plot(range(window, len(losses) + 1), smooth, color=colour, alpha=0.8, label=label)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss (running mean of 20 steps)")
+    ax.set_yscale("log")
+    ax.set_title("Tutorial 5 on MNIST, one line per seed")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"results saved to {path}")
+    figure = _plot_losses(rows, path.with_suffix(".png"))
+    if figure is not None:
+        print(f"training curves saved to {figure}")
     return 0
 
 

@@ -79,6 +79,7 @@ def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "fast_sigmoid(25)" in printed and "iw_st" in printed
     (result,) = tmp_path.glob("tutorial5-*.json")
+    assert result.with_suffix(".png").stat().st_size > 0
     saved = json.loads(result.read_text())
     rows = saved["results"]
     assert [(r["method"], r["seed"]) for r in rows] == [
