@@ -425,26 +425,39 @@ def bias_penalty(prob: torch.Tensor, p: float = 0.0) -> torch.Tensor:
 # Common random numbers
 # --------------------------------------------------------------------------
 
-_MASK32 = 0xFFFFFFFF
+# int32 arithmetic wraps modulo 2**32 in PyTorch's kernels (and in
+# compiled code); tests/test_functional.py checks this hash bit for bit
+# against a NumPy uint32 implementation, where wrapping is defined.
+_GOLDEN = 0x9E3779B1 - 2**32  # as a signed int32
+_SEED_SALT = 0x2545F491
 
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
-    """32-bit integer finaliser (xor-shift-multiply), on int64 tensors that
-    hold values in [0, 2**32); multipliers are below 2**31, so no product
-    overflows int64."""
-    h = h ^ (h >> 16)
-    h = (h * 0x21F0AAAD) & _MASK32
-    h = h ^ (h >> 15)
-    h = (h * 0x735A2D97) & _MASK32
-    return h ^ (h >> 15)
+    """32-bit xor-shift-multiply finaliser on int32 tensors (logical shifts
+    emulated by masking the sign extension)."""
+    h = h ^ ((h >> 16) & 0xFFFF)
+    h = h * 0x21F0AAAD
+    h = h ^ ((h >> 15) & 0x1FFFF)
+    h = h * 0x735A2D97
+    return h ^ ((h >> 15) & 0x1FFFF)
 
 
-_INT_VIEW = {
-    torch.float64: torch.int64,
-    torch.float32: torch.int32,
-    torch.float16: torch.int16,
-    torch.bfloat16: torch.int16,
-}
+def _hash32(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
+    """The int32 hash behind :func:`hash_uniform`."""
+    if x.dtype == torch.float64:
+        words = x.contiguous().view(torch.int32).view(*x.shape, 2)
+        bits = words[..., 0] ^ (words[..., 1] * _GOLDEN)
+    elif x.dtype == torch.float32:
+        bits = x.contiguous().view(torch.int32)
+    else:  # 16-bit floats
+        bits = x.contiguous().view(torch.int16).to(torch.int32)
+    if x.numel() < 2**31:
+        index = torch.arange(x.numel(), device=x.device, dtype=torch.int32)
+    else:  # positions wrap modulo 2**31
+        index = (torch.arange(x.numel(), device=x.device) & 0x7FFFFFFF).to(torch.int32)
+    index = index.view(x.shape)
+    salt = _mix32((seed.to(torch.int64) & 0x7FFFFFFF).to(torch.int32) ^ _SEED_SALT)
+    return _mix32(bits + index * _GOLDEN + salt)
 
 
 def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
@@ -474,12 +487,7 @@ def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
         >>> bool((hash_uniform(x, seed) == hash_uniform(x.clone(), seed)).all())
         True
     """
-    bits = x.contiguous().view(_INT_VIEW[x.dtype]).to(torch.int64)
+    h = _hash32(x, seed)
     if x.dtype == torch.float64:
-        bits = bits ^ (bits >> 32)
-    index = torch.arange(x.numel(), device=x.device).view(x.shape)
-    key = bits + index * 0x9E3779B1 + _mix32((seed.to(torch.int64) & _MASK32) ^ 0x2545F491)
-    h = _mix32(key & _MASK32)
-    if x.dtype == torch.float64:
-        return (h.to(torch.float64) + 0.5) * 2.0**-32
-    return ((h >> 8).to(torch.float32) + 0.5) * 2.0**-24
+        return ((h.to(torch.int64) & 0xFFFFFFFF).to(torch.float64) + 0.5) * 2.0**-32
+    return (((h >> 8) & 0xFFFFFF).to(torch.float32) + 0.5) * 2.0**-24

@@ -213,6 +213,33 @@ def test_bias_penalty_properties():
         Fn.bias_penalty(prob, 1.5)
 
 
+def _numpy_mix32(h):
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x21F0AAAD)
+    h = h ^ (h >> np.uint32(15))
+    h = h * np.uint32(0x735A2D97)
+    return h ^ (h >> np.uint32(15))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_hash_equals_a_numpy_uint32_reference_bit_for_bit(dtype):
+    # NumPy's uint32 arithmetic wraps by definition; our int32 tensors must too
+    x = torch.randn(3, 1000, dtype=dtype) * 100
+    seed = 123456789
+    golden = np.uint32(0x9E3779B1)
+    with np.errstate(over="ignore"):
+        if dtype == torch.float64:
+            words = x.numpy().view(np.uint32).reshape(3, 1000, 2)
+            bits = words[..., 0] ^ (words[..., 1] * golden)
+        else:
+            bits = x.numpy().view(np.uint32)
+        index = np.arange(x.numel(), dtype=np.uint32).reshape(3, 1000)
+        salt = _numpy_mix32(np.uint32(seed) ^ np.uint32(0x2545F491))
+        expected = _numpy_mix32(bits + index * golden + salt)
+    ours = Fn._hash32(x, torch.tensor(seed)).numpy().view(np.uint32)
+    np.testing.assert_array_equal(ours, expected)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_hash_uniform_is_deterministic_and_uniform(dtype):
     x = torch.randn(200_000, dtype=dtype)
