@@ -413,3 +413,19 @@ def test_reseed_draws_new_spikes_for_the_same_input():
 def test_invalid_hyper_parameters_raise_value_error_naming_them(factory, kwargs, message):
     with pytest.raises(ValueError, match=message):
         factory(**kwargs)
+
+
+def test_per_element_noise_scale_through_standardised_input():
+    # docs/estimators.md: estimate((mem - thr) / sd, z) with scale=1 gives the
+    # eq. (2) gradient with s = sd for the mean, and chains into sd too
+    est = surrogate.iw_st(p=1.0, noise="gaussian", scale=1.0)
+    mean = torch.tensor([0.2, 1.4, 0.9, -0.5], dtype=torch.float64, requires_grad=True)
+    sd = torch.tensor([0.3, 0.5, 1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    z = torch.tensor([True, False, True, False])
+    a = (mean - 1.0) / sd
+    est.estimate(a, z).sum().backward()
+    an = a.detach().numpy()
+    prob = np.where(z.numpy(), stats.norm.cdf(an), stats.norm.cdf(-an))
+    coefficient = stats.norm.pdf(an) / (2 * prob)
+    np.testing.assert_allclose(mean.grad.numpy(), coefficient / sd.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sd.grad.numpy(), -coefficient * an / sd.detach().numpy(), rtol=1e-12)
