@@ -161,8 +161,23 @@ def _plot_losses(rows: list[dict], path: Path) -> Path | None:
     return path
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "num_steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not args.lr > 0:
+        parser.error(f"--lr must be > 0, got {args.lr}")
+    try:
+        _ESTIMATORS[args.estimator](args)  # validates the hyper-parameters
+    except ValueError as err:
+        parser.error(str(err))
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         train_loader, test_loader = _loaders(args)
     except datasets.DatasetNotFoundError as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 import torch
@@ -107,3 +108,19 @@ def _offline(load):
         return load(*rest, False)
 
     return wrapped
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--scale", "-1"], r"scale must be in \(0, inf\), got -1.0"),
+        (["--p", "2"], r"p must be in \[0, 1\], got 2.0"),
+        (["--epochs", "0"], r"--epochs must be >= 1, got 0"),
+        (["--lr", "0"], r"--lr must be > 0, got 0.0"),
+    ],
+)
+def test_main_job_rejects_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
