@@ -86,7 +86,9 @@ def main(argv=None) -> int:
     data, targets, source = _batch(args.batch_size)
     # every compiled model is a new specialisation of the same forward code;
     # without room for them all, dynamo silently falls back to eager
-    torch._dynamo.config.recompile_limit = 4 * len(METHODS)
+    config = torch._dynamo.config
+    limit = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"
+    setattr(config, limit, 4 * len(METHODS))
     modes = ["eager"] + (["compiled"] if args.compile else [])
     steppers = {}
     for mode in modes:
