@@ -385,8 +385,9 @@ class StraightThrough(IWST):
 
     (the weight is 1 for either outcome).  Unbiased exactly when
     :math:`\pi = 1/2`; its bias is :math:`(2\pi - 1)\,D/2` in units of
-    :math:`f/s` (theory.md eq. 5).  Equal to snnTorch's ``NoisyLeaky``
-    gradient.
+    :math:`f/s` (theory.md eq. 5).  theory.md identifies it with the
+    gradient of snnTorch's later ``NoisyLeaky`` (not in snnTorch 1.0.0, so
+    not checked here).
 
     Example::
 
