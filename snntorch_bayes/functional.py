@@ -6,7 +6,7 @@ dtype (float32 / float64; half precision is computed in float32) and device.
 The stateful, snnTorch-facing objects in :mod:`snntorch_bayes.surrogate` are
 thin wrappers over these functions, so the maths can be tested on its own.
 
-Notation (``docs/theory.md``): a noisy binary unit fires,
+Notation (theory.md, the project specification): a noisy binary unit fires,
 :math:`z = H(x + s\varepsilon)`, with :math:`x = U - \theta` the
 threshold-shifted membrane, :math:`s` the noise scale and :math:`\varepsilon`
 symmetric noise with CDF :math:`F` and density :math:`f`.  Its firing

@@ -2,7 +2,7 @@ r"""Importance-weighted straight-through (IW-ST) estimators as drop-in
 ``spike_grad`` objects for snnTorch neurons.
 
 Every estimator here treats the spike as a *noisy binary neuron*
-(``docs/theory.md`` §1): :math:`z = H(x + s\varepsilon)`, with
+(theory.md §1, the project specification): :math:`z = H(x + s\varepsilon)`, with
 :math:`x = U - U_{\rm thr}` the argument snnTorch passes to ``spike_grad``.
 The backward pass is the single-sample estimator of eq. (2),
 
