@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import pickle
@@ -210,8 +211,12 @@ def test_repr_shows_hyper_parameters():
     )
 
 
-def test_pickle_round_trip_keeps_behaviour(estimator):
-    clone = pickle.loads(pickle.dumps(estimator))
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_pickle_round_trip_keeps_behaviour(estimator, copier):
+    if copier == "pickle":
+        clone = pickle.loads(pickle.dumps(estimator))
+    else:
+        clone = copy.deepcopy(estimator)
     assert repr(clone) == repr(estimator) and torch.equal(clone.seed, estimator.seed)
     x = torch.randn(64, dtype=torch.float64, requires_grad=True)
     z = estimator(x)
