@@ -78,6 +78,7 @@ from snntorch_bayes.functional import (
     log_cdf,
     log_iw_weight,
     log_pdf,
+    normal_cdf,
 )
 
 __all__ = [
@@ -149,7 +150,7 @@ def _coefficient(
             density = torch.exp(-0.5 * a * a) * (1.0 / (scale * math.sqrt(2 * math.pi)))
             if p == 0.0:
                 return density
-            return density * (2 * torch.special.ndtr(signed)) ** -p
+            return density * (2 * normal_cdf(signed)) ** -p
         log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
         return (log_pdf(a, noise) + log_w).exp() * (1.0 / scale)
     if kind == "gr":
@@ -269,7 +270,7 @@ class SpikeEstimator(nn.Module):
             return x > 0
         u = hash_uniform(x, self.seed)
         a = x.to(u.dtype) * (1.0 / self.scale)
-        return u < (torch.sigmoid(a) if self.noise == "logistic" else torch.special.ndtr(a))
+        return u < (torch.sigmoid(a) if self.noise == "logistic" else normal_cdf(a))
 
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s

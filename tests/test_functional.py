@@ -168,6 +168,16 @@ def test_iw_weight_formula():
     np.testing.assert_allclose(clipped.numpy(), np.minimum(1 / (2 * prob.numpy()), 10.0))
 
 
+def test_normal_cdf_matches_scipy_into_the_far_tail():
+    a = torch.linspace(-37, 40, 20001, dtype=torch.float64)
+    expected = special.ndtr(a.numpy())
+    np.testing.assert_allclose(Fn.normal_cdf(a).numpy(), expected, rtol=5e-13)
+    a32 = torch.linspace(-9, 9, 2001)
+    np.testing.assert_allclose(
+        Fn.normal_cdf(a32).double().numpy(), special.ndtr(a32.double().numpy()), rtol=1e-4
+    )
+
+
 def test_log_cdf_and_pdf_match_scipy():
     a = torch.linspace(-30, 30, 61, dtype=torch.float64)
     an = a.numpy()
