@@ -104,6 +104,8 @@ def _load(cls_name: str, env_var: str, root, train, transform, local_copy, downl
     import torchvision
 
     cls = getattr(torchvision.datasets, cls_name)
+    if transform is None:
+        transform = torchvision.transforms.ToTensor()
     root = data_root(root)
     raw = root / cls_name / "raw"
     local = local_copy or os.environ.get(env_var)
@@ -151,9 +153,7 @@ def mnist(
     :param download: try torchvision's download if no copy is present
     :raises DatasetNotFoundError: with where it looked and what to do
     """
-    return _load(
-        "MNIST", "SNNTORCH_BAYES_MNIST", root, train, _default(transform), local_copy, download
-    )
+    return _load("MNIST", "SNNTORCH_BAYES_MNIST", root, train, transform, local_copy, download)
 
 
 def fashion_mnist(
@@ -171,15 +171,7 @@ def fashion_mnist(
         "SNNTORCH_BAYES_FASHION_MNIST",
         root,
         train,
-        _default(transform),
+        transform,
         local_copy,
         download,
     )
-
-
-def _default(transform):
-    if transform is not None:
-        return transform
-    from torchvision import transforms
-
-    return transforms.ToTensor()

@@ -72,13 +72,13 @@ from torch import nn
 
 from snntorch_bayes.functional import (
     check_noise,
+    firing_probability,
     gumbel_rao_expectation,
     gumbel_rao_table,
     hash_uniform,
     log_cdf,
     log_iw_weight,
     log_pdf,
-    normal_cdf,
 )
 
 __all__ = [
@@ -147,7 +147,7 @@ def _coefficient(
                 if p == 0.0:
                     return t * (1 - t) * (1.0 / scale)
                 return t * (1 - t) ** (1.0 - p) * (2.0**-p / scale)
-            density = torch.exp(-0.5 * a * a) * (1.0 / (scale * math.sqrt(2 * math.pi)))
+            density = log_pdf(a, noise).exp() * (1.0 / scale)
             if p == 0.0:
                 return density
             # signed = |a| >= 0: ndtr is fast there, eager and compiled
@@ -260,7 +260,7 @@ class SpikeEstimator(nn.Module):
 
     def firing_probability(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\pi = F(x/s)`, the probability the unit fires."""
-        return log_cdf(x / self.scale, self.noise).exp()
+        return firing_probability(x, self.noise, self.scale)
 
     def outcome(self, x: torch.Tensor) -> torch.Tensor:
         r"""The emitted outcome as a bool tensor: :math:`x > 0` if not
@@ -270,8 +270,7 @@ class SpikeEstimator(nn.Module):
         if not self.sample:
             return x > 0
         u = hash_uniform(x, self.seed)
-        a = x.to(u.dtype) * (1.0 / self.scale)
-        return u < (torch.sigmoid(a) if self.noise == "logistic" else normal_cdf(a))
+        return u < self.firing_probability(x.to(u.dtype))
 
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
