@@ -16,6 +16,7 @@ command and machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import random
 import statistics
@@ -29,7 +30,7 @@ from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import datasets, surrogate
 from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import membrane_ce_loss
+from snntorch_bayes.training import train_step
 
 METHODS = {
     "fast_sigmoid(25)": lambda: snn_surrogate.fast_sigmoid(slope=25),
@@ -56,17 +57,6 @@ def _batch(batch_size: int):
         g = torch.Generator().manual_seed(0)
         data = torch.rand(batch_size, 1, 28, 28, generator=g)
         return data, torch.randint(0, 10, (batch_size,), generator=g), "uniform noise"
-
-
-def _stepper(net, optimizer, data, targets):
-    def step():
-        _, mem = net(data)
-        loss = membrane_ce_loss(mem, targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    return step
 
 
 def main(argv=None) -> int:
@@ -98,7 +88,7 @@ def main(argv=None) -> int:
             if mode == "compiled":
                 net = torch.compile(net)
             opt = torch.optim.Adam(net.parameters(), lr=5e-4)
-            step = _stepper(net, opt, data, targets)
+            step = functools.partial(train_step, net, data, targets, opt)
             started = time.perf_counter()
             for _ in range(args.warmup):
                 step()

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["EpochResult", "evaluate", "membrane_ce_loss", "train_epoch"]
+__all__ = ["EpochResult", "evaluate", "membrane_ce_loss", "train_epoch", "train_step"]
 
 
 def membrane_ce_loss(mem_rec: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -38,6 +38,22 @@ class EpochResult:
 
     losses: list[float] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)
+
+
+def train_step(
+    net: nn.Module, data: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer
+) -> torch.Tensor:
+    """One optimiser step on :func:`membrane_ce_loss` of ``net(data)``;
+    returns the (detached) loss.  A non-finite loss raises
+    ``FloatingPointError`` before any parameter changes."""
+    _, mem_rec = net(data)
+    loss = membrane_ce_loss(mem_rec, targets)
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"non-finite loss {loss.item()}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
 
 
 def _progress(iterable, total, desc, enabled):
@@ -68,14 +84,10 @@ def train_epoch(
         if i == total:
             break
         start = time.perf_counter()
-        data, targets = data.to(device), targets.to(device)
-        _, mem_rec = net(data)
-        loss = membrane_ce_loss(mem_rec, targets)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss {loss.item()} at step {i}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        try:
+            loss = train_step(net, data.to(device), targets.to(device), optimizer)
+        except FloatingPointError as err:
+            raise FloatingPointError(f"{err} at step {i}") from None
         result.step_seconds.append(time.perf_counter() - start)
         result.losses.append(loss.item())
         if progress and i % 20 == 0:

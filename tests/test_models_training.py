@@ -12,7 +12,7 @@ from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import diagnostics, surrogate
 from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import evaluate, membrane_ce_loss, train_epoch
+from snntorch_bayes.training import evaluate, membrane_ce_loss, train_epoch, train_step
 
 
 def test_membrane_ce_loss_is_the_sum_over_steps_of_batch_mean_ce():
@@ -88,3 +88,30 @@ def test_binary_mlp_pickles_and_converts_dtype():
     value32, _ = diagnostics.exact_gradient(single, x.float(), y.float())
     assert value32.dtype == torch.float32
     assert value32.item() == pytest.approx(value.item(), rel=1e-5)
+
+
+def test_a_non_finite_loss_stops_training_before_any_update():
+    net = FCSpikingNet(num_hidden=8, num_steps=2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    batch = (torch.rand(2, 1, 28, 28), torch.tensor([0, 1]))
+
+    class PoisonAfterFirst:
+        """Two batches; before the second, the readout bias turns NaN."""
+
+        def __len__(self):
+            return 2
+
+        def __iter__(self):
+            yield batch
+            with torch.no_grad():
+                net.fc2.bias[0] = float("nan")
+            yield batch
+
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(FloatingPointError, match="non-finite loss nan at step 1"):
+        train_epoch(net, PoisonAfterFirst(), opt, progress=False)
+    assert not torch.equal(before[0], net.fc1.weight)  # the first step did happen
+    weight = net.fc1.weight.detach().clone()
+    with pytest.raises(FloatingPointError, match="non-finite loss nan"):
+        train_step(net, *batch, opt)
+    assert torch.equal(weight, net.fc1.weight)  # no update from the failed step
