@@ -2,25 +2,90 @@
 networks on top of snnTorch.
 
 * :mod:`snntorch_bayes.surrogate` -- IW-ST estimators, drop-in ``spike_grad``
-* :mod:`snntorch_bayes.functional` -- the pure maths behind them
+* :mod:`snntorch_bayes.layers`, :mod:`snntorch_bayes.neurons` -- variational
+  layers (local reparameterisation) and variational ``Leaky`` / ``Synaptic``
+* :mod:`snntorch_bayes.inference` -- KL, ELBO, modes, Monte-Carlo prediction,
+  export to plain snnTorch
+* :mod:`snntorch_bayes.calibration` -- accuracy, NLL, ECE, Brier, temperature
+  scaling
+* :mod:`snntorch_bayes.gaussian` -- Gaussian currents and their pure maths
+* :mod:`snntorch_bayes.functional` -- the pure maths behind the estimators
 * :mod:`snntorch_bayes.diagnostics` -- exact enumeration for small networks
 * :mod:`snntorch_bayes.datasets` -- real data from torchvision or a local copy
 * :mod:`snntorch_bayes.models`, :mod:`snntorch_bayes.training` -- reference
   networks and loops
 """
 
-from snntorch_bayes import datasets, diagnostics, functional, models, surrogate, training
+from snntorch_bayes import (
+    calibration,
+    datasets,
+    diagnostics,
+    functional,
+    gaussian,
+    inference,
+    layers,
+    models,
+    neurons,
+    surrogate,
+    training,
+)
 from snntorch_bayes.functional import bias_penalty
+from snntorch_bayes.gaussian import GaussianCurrent, avg_pool2d, max_pool2d
+from snntorch_bayes.inference import (
+    ELBO,
+    FiringRecord,
+    kl_divergence,
+    mc_logits,
+    record_firing,
+    sampling,
+    set_mode,
+    to_snntorch,
+)
+from snntorch_bayes.layers import (
+    AvgPool2d,
+    BayesConv2d,
+    BayesLinear,
+    Flatten,
+    GaussianPrior,
+    MaxPool2d,
+    Prior,
+)
+from snntorch_bayes.neurons import VariationalLeaky, VariationalSynaptic
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "ELBO",
+    "AvgPool2d",
+    "BayesConv2d",
+    "BayesLinear",
+    "FiringRecord",
+    "Flatten",
+    "GaussianCurrent",
+    "GaussianPrior",
+    "MaxPool2d",
+    "Prior",
+    "VariationalLeaky",
+    "VariationalSynaptic",
     "__version__",
+    "avg_pool2d",
     "bias_penalty",
+    "calibration",
     "datasets",
     "diagnostics",
     "functional",
+    "gaussian",
+    "inference",
+    "kl_divergence",
+    "layers",
+    "max_pool2d",
+    "mc_logits",
     "models",
+    "neurons",
+    "record_firing",
+    "sampling",
+    "set_mode",
     "surrogate",
+    "to_snntorch",
     "training",
 ]

@@ -72,7 +72,9 @@ from torch import nn
 
 from snntorch_bayes.functional import (
     check_noise,
+    exp_normal,
     firing_probability,
+    gaussian_weighted_density,
     gumbel_rao_expectation,
     gumbel_rao_table,
     hash_uniform,
@@ -147,13 +149,15 @@ def _coefficient(
                 if p == 0.0:
                     return t * (1 - t) * (1.0 / scale)
                 return t * (1 - t) ** (1.0 - p) * (2.0**-p / scale)
-            density = log_pdf(a, noise).exp() * (1.0 / scale)
+            density = exp_normal(log_pdf(a, noise)) * (1.0 / scale)
             if p == 0.0:
                 return density
             # signed = |a| >= 0: ndtr is fast there, eager and compiled
             return density * (2 * torch.special.ndtr(signed)) ** -p
+        if noise == "gaussian":
+            return gaussian_weighted_density(signed, p, max_weight) * (1.0 / scale)
         log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
-        return (log_pdf(a, noise) + log_w).exp() * (1.0 / scale)
+        return exp_normal(log_pdf(a, noise) + log_w) * (1.0 / scale)
     if kind == "gr":
         ratio = gumbel_rao_expectation(signed, tau, nonnegative=heaviside, table=table)
         return ratio * (1.0 / scale)

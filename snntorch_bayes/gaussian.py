@@ -1,0 +1,298 @@
+r"""Gaussian currents: the mean and variance a variational layer hands to the
+neuron that follows it, and the pure functions that produce and reshape them.
+
+Under a mean-field Gaussian posterior :math:`q(w) = \mathcal N(\mu, \sigma^2)`
+the pre-activation :math:`h = \sum_j w_j x_j` of an input :math:`x` is
+Gaussian (theory.md eq. 7):
+
+.. math::
+
+    m = \sum_j \mu_j x_j + \mu_b,\qquad
+    v = \sum_j \sigma_j^2 x_j^2 + \sigma_b^2 .
+
+The *local reparameterisation trick* (Kingma et al., 2015) samples
+:math:`h = m + \sqrt v\,\varepsilon` per example instead of sampling weights.
+Here the sample is drawn by the variational neuron, which needs :math:`m`
+and :math:`v` themselves (its spike estimator is evaluated at
+:math:`(m - \theta)/\sqrt v`), so layers return a :class:`GaussianCurrent`.
+
+**Pooling and flattening** (our formulation).  Flattening and reshaping act
+on :math:`m` and :math:`v` alike.  Average pooling is linear: the mean is
+pooled, and the variance is pooled with squared weights,
+:math:`v' = \sum_{i \in \text{window}} v_i / k^2`, treating the units of a
+window as independent, as the local reparameterisation trick itself does.
+Max pooling of Gaussians is not Gaussian; :func:`max_pool2d` keeps the unit
+with the largest *mean* in each window and passes on that unit's mean and
+variance.  This is exact when the posterior variance vanishes (so the
+deterministic network is exactly snnTorch's tutorial-6 network) and when one
+unit's mean dominates its window by several standard deviations; when means
+tie it under-estimates :math:`\mathbb E[\max]` (measured in the tests).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "GaussianCurrent",
+    "avg_pool2d",
+    "flatten",
+    "gaussian_kl",
+    "lrt_conv2d",
+    "lrt_linear",
+    "max_pool2d",
+]
+
+
+class GaussianCurrent(NamedTuple):
+    r"""An input current :math:`I \sim \mathcal N(\text{mean}, \text{var})`,
+    elementwise independent.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import GaussianCurrent
+        >>> cur = GaussianCurrent(torch.zeros(2, 3), torch.ones(2, 3))
+        >>> cur.shape, cur.flatten(0).shape
+        (torch.Size([2, 3]), torch.Size([6]))
+
+    :param mean: :math:`m`, any shape
+    :param var: :math:`v \ge 0`, the same shape as ``mean``
+    """
+
+    mean: torch.Tensor
+    var: torch.Tensor
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.mean.shape
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.mean.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.mean.device
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        r"""One draw :math:`m + \sqrt v\,\varepsilon`, reparameterised."""
+        eps = torch.randn(
+            self.mean.shape, dtype=self.mean.dtype, device=self.mean.device, generator=generator
+        )
+        return self.mean + self.var.sqrt() * eps
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> GaussianCurrent:
+        """:meth:`torch.Tensor.flatten` of mean and variance."""
+        return GaussianCurrent(
+            self.mean.flatten(start_dim, end_dim), self.var.flatten(start_dim, end_dim)
+        )
+
+    def reshape(self, *shape: int) -> GaussianCurrent:
+        """:meth:`torch.Tensor.reshape` of mean and variance."""
+        return GaussianCurrent(self.mean.reshape(*shape), self.var.reshape(*shape))
+
+
+def check_current(current: GaussianCurrent, name: str = "input_") -> None:
+    """Raise ``ValueError`` unless ``current`` has matching shapes and a
+    finite, non-negative variance (skipped while compiling: it reads values)."""
+    if current.mean.shape != current.var.shape:
+        raise ValueError(
+            f"{name}: GaussianCurrent mean and var must have the same shape, got "
+            f"{tuple(current.mean.shape)} and {tuple(current.var.shape)}"
+        )
+    if torch.compiler.is_compiling():
+        return
+    bad = ~(current.var >= 0)  # catches NaN too
+    if bad.any():
+        worst = current.var[bad][0].item()
+        raise ValueError(
+            f"{name}: GaussianCurrent var must be finite and >= 0; "
+            f"{int(bad.sum())} entries are not (e.g. {worst})"
+        )
+    if torch.isinf(current.var).any():
+        raise ValueError(f"{name}: GaussianCurrent var must be finite, got inf")
+
+
+def lrt_linear(
+    x: torch.Tensor,
+    weight_mean: torch.Tensor,
+    weight_var: torch.Tensor,
+    bias_mean: torch.Tensor | None = None,
+    bias_var: torch.Tensor | None = None,
+) -> GaussianCurrent:
+    r"""Mean and variance of :math:`h = W x + b` under independent Gaussian
+    weights (eq. 7): :math:`m = \mu_W x + \mu_b`,
+    :math:`v = \sigma^2_W x^2 + \sigma^2_b`.
+
+    Both products run as one batched matrix multiply.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.gaussian import lrt_linear
+        >>> cur = lrt_linear(torch.tensor([[1.0, 2.0]]), torch.ones(1, 2), torch.ones(1, 2))
+        >>> cur.mean.item(), cur.var.item()
+        (3.0, 5.0)
+
+    :param x: ``[..., in]``
+    :param weight_mean: :math:`\mu_W`, ``[out, in]``
+    :param weight_var: :math:`\sigma_W^2`, ``[out, in]``
+    :param bias_mean: :math:`\mu_b`, ``[out]`` or ``None``
+    :param bias_var: :math:`\sigma_b^2`, ``[out]`` or ``None``
+    """
+    if x.shape[-1] != weight_mean.shape[1]:
+        raise ValueError(
+            f"input has {x.shape[-1]} features (shape {tuple(x.shape)}), "
+            f"the layer expects {weight_mean.shape[1]}"
+        )
+    lead = x.shape[:-1]
+    flat = x.reshape(-1, x.shape[-1])
+    stacked = torch.stack((flat, flat * flat))  # [2, N, in]
+    weights = torch.stack((weight_mean, weight_var)).transpose(1, 2)  # [2, in, out]
+    if bias_mean is None:
+        out = torch.bmm(stacked, weights)
+    else:
+        bias = torch.stack((bias_mean, bias_var)).unsqueeze(1)  # [2, 1, out]
+        out = torch.baddbmm(bias, stacked, weights)
+    shape = (*lead, weight_mean.shape[0])
+    return GaussianCurrent(out[0].reshape(shape), out[1].reshape(shape))
+
+
+def lrt_conv2d(
+    x: torch.Tensor,
+    weight_mean: torch.Tensor,
+    weight_var: torch.Tensor,
+    bias_mean: torch.Tensor | None,
+    bias_var: torch.Tensor | None,
+    stride: tuple[int, int] = (1, 1),
+    padding: tuple[int, int] | str = (0, 0),
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
+) -> GaussianCurrent:
+    r"""Mean and variance of a 2-D convolution with independent Gaussian
+    weights: :math:`m = \mu_W \star x + \mu_b`,
+    :math:`v = \sigma^2_W \star x^2 + \sigma^2_b`.
+
+    Both convolutions run as one grouped convolution: ``[x, x²]`` stacked on
+    channels against ``[μ_W, σ²_W]`` stacked on output channels, with twice
+    the groups.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.gaussian import lrt_conv2d
+        >>> x = torch.ones(1, 1, 3, 3)
+        >>> w = torch.ones(1, 1, 3, 3)
+        >>> cur = lrt_conv2d(x, w, 0.5 * w, None, None)
+        >>> cur.mean.item(), cur.var.item()
+        (9.0, 4.5)
+
+    :param x: ``[B, C, H, W]``
+    :param weight_mean: :math:`\mu_W`, ``[O, C / groups, kh, kw]``
+    :param weight_var: :math:`\sigma_W^2`, same shape
+    :param bias_mean: :math:`\mu_b`, ``[O]`` or ``None``
+    :param bias_var: :math:`\sigma_b^2`, ``[O]`` or ``None``
+    """
+    channels = weight_mean.shape[1] * groups
+    if x.dim() != 4 or x.shape[1] != channels:
+        raise ValueError(f"input must be [B, {channels}, H, W], got shape {tuple(x.shape)}")
+    out_channels = weight_mean.shape[0]
+    bias = None if bias_mean is None else torch.cat((bias_mean, bias_var))
+    out = F.conv2d(
+        torch.cat((x, x * x), dim=1),
+        torch.cat((weight_mean, weight_var)),
+        bias,
+        stride,
+        padding,
+        dilation,
+        2 * groups,
+    )
+    return GaussianCurrent(out[:, :out_channels], out[:, out_channels:])
+
+
+def max_pool2d(
+    input_: torch.Tensor | GaussianCurrent,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> torch.Tensor | GaussianCurrent:
+    r""":func:`torch.nn.functional.max_pool2d` for tensors and Gaussian
+    currents.  For a current, each window passes on the mean and variance of
+    its unit with the largest mean (see the module docstring).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import GaussianCurrent, max_pool2d
+        >>> mean = torch.tensor([[[[0.0, 3.0], [1.0, 2.0]]]])
+        >>> var = torch.tensor([[[[9.0, 0.5], [9.0, 9.0]]]])
+        >>> out = max_pool2d(GaussianCurrent(mean, var), 2)
+        >>> out.mean.item(), out.var.item()
+        (3.0, 0.5)
+    """
+    if not isinstance(input_, GaussianCurrent):
+        return F.max_pool2d(input_, kernel_size, stride, padding)
+    mean, index = F.max_pool2d(input_.mean, kernel_size, stride, padding, return_indices=True)
+    var = input_.var.flatten(-2).gather(-1, index.flatten(-2)).view_as(mean)
+    return GaussianCurrent(mean, var)
+
+
+def avg_pool2d(
+    input_: torch.Tensor | GaussianCurrent,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> torch.Tensor | GaussianCurrent:
+    r""":func:`torch.nn.functional.avg_pool2d` for tensors and Gaussian
+    currents: :math:`m' = \tfrac1k\sum m_i`, :math:`v' = \tfrac1{k^2}\sum v_i`
+    over each window of :math:`k` units (zero padding counts in :math:`k`).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import GaussianCurrent, avg_pool2d
+        >>> out = avg_pool2d(GaussianCurrent(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2)), 2)
+        >>> out.mean.item(), out.var.item()
+        (1.0, 0.25)
+    """
+    if not isinstance(input_, GaussianCurrent):
+        return F.avg_pool2d(input_, kernel_size, stride, padding)
+    mean = F.avg_pool2d(input_.mean, kernel_size, stride, padding)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    var = F.avg_pool2d(input_.var, kernel_size, stride, padding) / (kh * kw)
+    return GaussianCurrent(mean, var)
+
+
+def flatten(
+    input_: torch.Tensor | GaussianCurrent, start_dim: int = 1, end_dim: int = -1
+) -> torch.Tensor | GaussianCurrent:
+    """:func:`torch.flatten` for tensors and Gaussian currents."""
+    return input_.flatten(start_dim, end_dim)
+
+
+def gaussian_kl(
+    mean: torch.Tensor, std: torch.Tensor, prior_mean: float, prior_std: float
+) -> torch.Tensor:
+    r"""Closed-form :math:`\sum \mathrm{KL}\bigl(\mathcal N(\mu, \sigma^2)\,\|\,
+    \mathcal N(\mu_p, \sigma_p^2)\bigr)`, **summed** over all elements:
+
+    .. math::
+
+        \mathrm{KL} = \sum_i \log\frac{\sigma_p}{\sigma_i}
+        + \frac{\sigma_i^2 + (\mu_i - \mu_p)^2}{2\sigma_p^2} - \frac12 .
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.gaussian import gaussian_kl
+        >>> gaussian_kl(torch.zeros(3), torch.ones(3), 0.0, 1.0).item()
+        0.0
+    """
+    ratio = std / prior_std
+    return (
+        0.5 * (ratio.square() + ((mean - prior_mean) / prior_std).square()) - ratio.log() - 0.5
+    ).sum()

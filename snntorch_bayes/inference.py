@@ -1,0 +1,332 @@
+r"""Model-level helpers for SBNNs: the KL term and the ELBO, mode switches,
+firing-probability records for the bias penalty, Monte-Carlo prediction and
+export to a plain snnTorch network.
+
+**The objective** (theory.md §5).  With :math:`N` training examples and a
+data term that is a *mean over the batch* of per-example negative
+log-likelihoods (as every snnTorch loss is), the loss minimised is
+
+.. math::
+
+    \mathcal L = \frac1B \sum_{i \in \text{batch}} -\log p(y_i \mid x_i, w)
+    + \lambda_t \frac{\mathrm{KL}(q\,\|\,p)}{N},
+
+i.e. :math:`-\mathrm{ELBO}/N` for :math:`\lambda_t = 1`, with the KL
+**summed** over every weight (never averaged: an average would tie the KL's
+weight to the layer sizes).  :math:`\lambda_t` is an optional linear warm-up
+(KL annealing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable, Iterator
+
+import torch
+from torch import nn
+
+from snntorch_bayes.functional import bias_penalty
+from snntorch_bayes.layers import MODES, Variational
+
+__all__ = [
+    "ELBO",
+    "FiringRecord",
+    "kl_divergence",
+    "mc_logits",
+    "record_firing",
+    "sampling",
+    "set_mode",
+    "to_snntorch",
+]
+
+
+def kl_divergence(module: nn.Module) -> torch.Tensor:
+    r""":math:`\mathrm{KL}(q\,\|\,p)` of every variational layer in ``module``
+    (itself included), **summed** over layers and over every weight and bias
+    element.  A model with no variational layer gives a zero tensor.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
+        >>> sb.kl_divergence(net).item() > 0
+        True
+    """
+    total = None
+    for m in module.modules():
+        if isinstance(m, Variational):
+            kl = m.kl_divergence()
+            if kl is not None:
+                total = kl if total is None else total + kl
+    if total is None:
+        p = next(module.parameters(), None)
+        return torch.zeros((), device=None if p is None else p.device)
+    return total
+
+
+class ELBO:
+    r"""The negative ELBO per training example:
+    ``data_loss + kl_weight(step) * KL / num_train`` (see the module
+    docstring for the convention).
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> net = sb.BayesLinear(4, 2)
+        >>> elbo = sb.ELBO(num_train=60_000, warmup_steps=100)
+        >>> data_loss = torch.tensor(2.3)
+        >>> loss = elbo(data_loss, net, step=49)   # KL weight 50/100
+        >>> bool(loss > data_loss)
+        True
+
+    :param num_train: :math:`N`, the number of training examples
+    :param warmup_steps: KL annealing: :math:`\lambda_t = \min(1, (t+1)/T_w)`
+        for step :math:`t` (0-based); 0 for none. Defaults to 0
+    """
+
+    def __init__(self, num_train: int, warmup_steps: int = 0) -> None:
+        for name, value, low in (("num_train", num_train, 1), ("warmup_steps", warmup_steps, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        self.num_train = num_train
+        self.warmup_steps = warmup_steps
+
+    def kl_weight(self, step: int | None = None) -> float:
+        """:math:`\\lambda_t`; 1 without warm-up or when ``step`` is None."""
+        if not self.warmup_steps or step is None:
+            return 1.0
+        return min(1.0, (step + 1) / self.warmup_steps)
+
+    def __call__(
+        self, data_loss: torch.Tensor, model: nn.Module, step: int | None = None
+    ) -> torch.Tensor:
+        """``data_loss + kl_weight(step) * kl_divergence(model) / num_train``."""
+        return data_loss + self.kl_weight(step) * kl_divergence(model) / self.num_train
+
+    def __repr__(self) -> str:
+        return f"ELBO(num_train={self.num_train}, warmup_steps={self.warmup_steps})"
+
+
+def set_mode(module: nn.Module, mode: str) -> nn.Module:
+    """Set the mode (``"auto"``, ``"sample"`` or ``"mean"``) of every
+    variational module in ``module``; returns ``module``.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
+        >>> sb.set_mode(net, "mean")[1].sampling
+        False
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    for m in module.modules():
+        if isinstance(m, Variational):
+            m.set_mode(mode)
+    return module
+
+
+@contextlib.contextmanager
+def sampling(module: nn.Module) -> Iterator[nn.Module]:
+    """Context in which every variational module samples (Monte-Carlo
+    prediction), restoring each module's mode on exit.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> fc = sb.BayesLinear(4, 3).eval()
+        >>> with sb.sampling(fc):
+        ...     type(fc(torch.rand(1, 4))).__name__
+        'GaussianCurrent'
+    """
+    saved = [(m, m.mode) for m in module.modules() if isinstance(m, Variational)]
+    try:
+        for m, _ in saved:
+            m.set_mode("sample")
+        yield module
+    finally:
+        for m, mode in saved:
+            m.set_mode(mode)
+
+
+@torch.no_grad()
+def mc_logits(
+    forward: Callable[[], torch.Tensor], module: nn.Module, num_samples: int
+) -> torch.Tensor:
+    """Stack the logits of ``num_samples`` sampled passes ``forward()`` of
+    ``module`` into ``[K, ...]`` (no gradients; every variational module
+    samples).  Average them with
+    :func:`~snntorch_bayes.calibration.bayesian_model_average`.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> fc, x = sb.BayesLinear(4, 3), torch.rand(2, 4)
+        >>> sb.mc_logits(lambda: fc(x).sample(), fc, 5).shape
+        torch.Size([5, 2, 3])
+    """
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+    with sampling(module):
+        return torch.stack([forward() for _ in range(num_samples)])
+
+
+class FiringRecord:
+    r"""Firing probabilities :math:`\pi = \Phi(a)` of the variational neurons
+    in ``"sample"`` mode, collected by :func:`record_firing` (with their
+    gradients, so :meth:`bias_penalty` can join the loss)."""
+
+    def __init__(self) -> None:
+        self.probabilities: list[torch.Tensor] = []
+        self.exponents: list[float] = []
+
+    def add(self, neuron: nn.Module, prob: torch.Tensor) -> None:
+        """Record one step of one neuron layer."""
+        self.probabilities.append(prob)
+        self.exponents.append(neuron.spike_grad.p)
+
+    def clear(self) -> None:
+        self.probabilities.clear()
+        self.exponents.clear()
+
+    def _mean(self, values: list[torch.Tensor]) -> torch.Tensor:
+        if not values:
+            raise ValueError(
+                "nothing recorded: run the model in 'sample' mode inside record_firing()"
+            )
+        sizes = [v.numel() for v in self.probabilities]
+        return sum(v * n for v, n in zip(values, sizes, strict=True)) / sum(sizes)
+
+    def bias_penalty(self) -> torch.Tensor:
+        r"""The bias penalty of eq. (6), averaged over every recorded unit and
+        step, each with the ``p`` of its neuron's estimator."""
+        return self._mean(
+            [
+                bias_penalty(prob, p)
+                for prob, p in zip(self.probabilities, self.exponents, strict=True)
+            ]
+        )
+
+    def mean_firing_probability(self) -> torch.Tensor:
+        r"""Mean :math:`\pi` over every recorded unit and step."""
+        return self._mean([prob.mean() for prob in self.probabilities])
+
+
+@contextlib.contextmanager
+def record_firing(module: nn.Module) -> Iterator[FiringRecord]:
+    """Record the firing probabilities of every variational neuron in
+    ``module`` while the context is open.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> fc, lif = sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9, spike_grad=
+        ...     sb.surrogate.iw_st(p=0.5, noise="gaussian"))
+        >>> with sb.record_firing(lif) as record:
+        ...     spk, mem = lif(fc(torch.rand(2, 4)))
+        >>> loss = spk.sum() + 0.1 * record.bias_penalty()
+        >>> len(record.probabilities)
+        1
+    """
+    neurons = [m for m in module.modules() if hasattr(m, "_firing_record")]
+    record = FiringRecord()
+    try:
+        for m in neurons:
+            m._firing_record = record
+        yield record
+    finally:
+        for m in neurons:
+            m._firing_record = None
+
+
+def to_snntorch(module: nn.Module, sample_input: torch.Tensor | None = None) -> nn.Module:
+    """A plain snnTorch copy of ``module``: every variational module replaced by
+    its deterministic twin (``nn.Linear`` / ``nn.Conv2d`` with the posterior
+    means, ``snn.Leaky`` / ``snn.Synaptic``, ``nn.MaxPool2d`` ...).  Its
+    outputs equal ``module``'s in ``"mean"`` mode exactly.  ``module`` is not
+    changed.
+
+    NIR (``snntorch.export_nir.export_to_nir``) needs every neuron's ``beta``,
+    ``alpha`` and ``threshold`` as one value per neuron: pass
+    ``sample_input`` (one batch, run once in ``"mean"`` mode) and they are
+    broadcast to the neurons' shapes (the outputs do not change).
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3),
+        ...                           sb.VariationalLeaky(0.9, init_hidden=True))
+        >>> plain = sb.to_snntorch(net)
+        >>> type(plain[0]).__name__, type(plain[1]).__name__
+        ('Linear', 'Leaky')
+    """
+    shapes = _neuron_shapes(module, sample_input) if sample_input is not None else {}
+    twin = copy.deepcopy(module)
+    _replace(twin, module, shapes)
+    if isinstance(module, Variational):
+        twin = module.to_snntorch()
+        _broadcast(twin, shapes.get(module))
+    return twin.train(module.training)
+
+
+def _replace(twin: nn.Module, original: nn.Module, shapes: dict) -> None:
+    for (name, child), source in zip(list(twin.named_children()), original.children(), strict=True):
+        if isinstance(source, Variational):
+            new = source.to_snntorch()
+            _broadcast(new, shapes.get(source))
+            setattr(twin, name, new)
+        else:
+            _replace(child, source, shapes)
+
+
+def _neuron_shapes(module: nn.Module, sample_input: torch.Tensor) -> dict:
+    """The per-example shape of every variational neuron's output in one
+    ``"mean"``-mode pass."""
+    from snntorch_bayes.neurons import VariationalLeaky, VariationalSynaptic
+
+    neurons = [
+        m for m in module.modules() if isinstance(m, (VariationalLeaky, VariationalSynaptic))
+    ]
+    shapes: dict = {}
+    hooks = [
+        m.register_forward_hook(
+            lambda m, args, out: shapes.__setitem__(m, tuple(args[0].shape[1:]))
+        )
+        for m in neurons
+    ]
+    modes = [(m, m.mode) for m in module.modules() if isinstance(m, Variational)]
+    try:
+        set_mode(module, "mean")
+        with torch.no_grad():
+            module(sample_input)
+    finally:
+        for h in hooks:
+            h.remove()
+        for m, mode in modes:
+            m.set_mode(mode)
+        for m in neurons:
+            m.reset_mem()
+    return shapes
+
+
+def _broadcast(neuron: nn.Module, shape: tuple | None) -> None:
+    """Expand ``beta``, ``alpha`` and ``threshold`` to ``shape``."""
+    if shape is None:
+        return
+    for name in ("alpha", "beta", "threshold"):
+        value = getattr(neuron, name, None)
+        if value is None:
+            continue
+        expanded = value.detach().expand(shape).clone()
+        if isinstance(value, nn.Parameter):
+            setattr(neuron, name, nn.Parameter(expanded))
+        else:
+            setattr(neuron, name, expanded)

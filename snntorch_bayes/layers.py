@@ -1,0 +1,490 @@
+r"""Variational layers: :class:`BayesLinear` and :class:`BayesConv2d` with a
+mean-field Gaussian posterior, local reparameterisation and a closed-form KL,
+plus pooling and flattening modules that pass Gaussian currents through.
+
+Every variational module (these layers and the neurons of
+:mod:`snntorch_bayes.neurons`) has a ``mode``:
+
+============ ================================================================
+``"auto"``   (default) ``"sample"`` in ``train()`` mode, ``"mean"`` in ``eval()``
+``"sample"`` layers return a :class:`~snntorch_bayes.GaussianCurrent`;
+             neurons sample their membrane and fire stochastically
+``"mean"``   deployment: posterior means, deterministic thresholds; layers
+             return plain tensors, exactly those of the ``nn.Linear`` /
+             ``nn.Conv2d`` that :func:`~snntorch_bayes.to_snntorch` builds
+============ ================================================================
+
+Monte-Carlo prediction is ``"sample"`` without gradients; see
+:func:`~snntorch_bayes.set_mode` and :func:`~snntorch_bayes.sampling`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.utils import _pair
+
+from snntorch_bayes.gaussian import (
+    GaussianCurrent,
+    avg_pool2d,
+    gaussian_kl,
+    lrt_conv2d,
+    lrt_linear,
+    max_pool2d,
+)
+
+__all__ = [
+    "MODES",
+    "AvgPool2d",
+    "BayesConv2d",
+    "BayesLinear",
+    "Flatten",
+    "GaussianPrior",
+    "MaxPool2d",
+    "Prior",
+    "Variational",
+]
+
+#: The modes of a variational module.
+MODES = ("auto", "sample", "mean")
+
+
+class Variational:
+    """Mixin of every variational module: the ``mode`` switch and the hooks
+    the model-level helpers dispatch on (:meth:`kl_divergence`,
+    :meth:`to_snntorch`)."""
+
+    mode: str = "auto"
+
+    def set_mode(self, mode: str) -> None:
+        """Set this module's mode; one of :data:`MODES`."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+
+    @property
+    def sampling(self) -> bool:
+        """Whether the forward pass samples (mode ``"sample"``, or ``"auto"``
+        while training)."""
+        return self.mode == "sample" or (self.mode == "auto" and self.training)
+
+    def kl_divergence(self) -> torch.Tensor | None:
+        """KL(q || p) of this module's own parameters, summed; ``None`` if it
+        has none."""
+        return None
+
+    def to_snntorch(self) -> nn.Module:
+        """The deterministic snnTorch / ``torch.nn`` twin of this module."""
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------
+# Priors
+# --------------------------------------------------------------------------
+
+
+class Prior:
+    """A prior over weights: subclasses give the KL from a mean-field
+    Gaussian posterior, summed over elements."""
+
+    def kl(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        """:math:`\\sum \\mathrm{KL}(\\mathcal N(\\mu, \\sigma^2) \\| p)`."""
+        raise NotImplementedError
+
+
+class GaussianPrior(Prior):
+    r"""Isotropic Gaussian prior :math:`p(w) = \mathcal N(\mu_p, \sigma_p^2)`.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import GaussianPrior
+        >>> prior = GaussianPrior(std=0.5)
+        >>> round(prior.kl(torch.zeros(2), torch.full((2,), 0.5)).item(), 6)
+        0.0
+
+    :param std: :math:`\sigma_p > 0`. Defaults to 1
+    :param mean: :math:`\mu_p`. Defaults to 0
+    """
+
+    def __init__(self, std: float = 1.0, mean: float = 0.0) -> None:
+        if not (isinstance(std, (int, float)) and 0 < std < math.inf):
+            raise ValueError(f"std must be in (0, inf), got {std!r}")
+        if not (isinstance(mean, (int, float)) and math.isfinite(mean)):
+            raise ValueError(f"mean must be a finite number, got {mean!r}")
+        self.std = float(std)
+        self.mean = float(mean)
+
+    def kl(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        return gaussian_kl(mean, std, self.mean, self.std)
+
+    def __repr__(self) -> str:
+        return f"GaussianPrior(std={self.std:.4g}, mean={self.mean:.4g})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GaussianPrior) and (self.std, self.mean) == (
+            other.std,
+            other.mean,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _rho(std: float) -> float:
+    """Inverse softplus: the ``rho`` with ``softplus(rho) = std``."""
+    return std + math.log(-math.expm1(-std))
+
+
+def _check_input(layer: str, x: object) -> None:
+    if isinstance(x, GaussianCurrent):
+        raise TypeError(
+            f"{layer} takes a tensor (data or spikes), got a GaussianCurrent: put a "
+            "variational neuron between two variational layers, or pass current.sample()"
+        )
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{layer} takes a tensor, got {type(x).__name__}")
+
+
+class _BayesLayer(Variational, nn.Module):
+    """Shared parameters and maths of the variational layers."""
+
+    weight_mean: nn.Parameter
+    weight_rho: nn.Parameter
+    bias_mean: nn.Parameter | None
+    bias_rho: nn.Parameter | None
+
+    def _init_posterior(
+        self,
+        shape: tuple[int, ...],
+        bias: bool,
+        prior: Prior | None,
+        posterior_std: float | None,
+        factory: dict,
+    ) -> None:
+        fan_in = math.prod(shape[1:])
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be True or False, got {bias!r}")
+        if prior is None:
+            prior = GaussianPrior(std=1.0 / math.sqrt(fan_in))
+        if not isinstance(prior, Prior):
+            raise ValueError(f"prior must be a snntorch_bayes Prior or None, got {prior!r}")
+        if posterior_std is None:
+            posterior_std = 0.5 / math.sqrt(fan_in)
+        if not (isinstance(posterior_std, (int, float)) and 0 < posterior_std < math.inf):
+            raise ValueError(f"posterior_std must be in (0, inf), got {posterior_std!r}")
+        self.prior = prior
+        self.posterior_std = float(posterior_std)
+        self.weight_mean = nn.Parameter(torch.empty(shape, **factory))
+        self.weight_rho = nn.Parameter(torch.empty(shape, **factory))
+        if bias:
+            self.bias_mean = nn.Parameter(torch.empty(shape[0], **factory))
+            self.bias_rho = nn.Parameter(torch.empty(shape[0], **factory))
+        else:
+            self.register_parameter("bias_mean", None)
+            self.register_parameter("bias_rho", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r"""Means as ``torch.nn`` initialises its layers (Kaiming-uniform
+        weights, :math:`U(\pm 1/\sqrt{\text{fan-in}})` biases); every
+        :math:`\sigma` set to ``posterior_std``."""
+        nn.init.kaiming_uniform_(self.weight_mean, a=math.sqrt(5))
+        nn.init.constant_(self.weight_rho, _rho(self.posterior_std))
+        if self.bias_mean is not None:
+            bound = 1.0 / math.sqrt(math.prod(self.weight_mean.shape[1:]))
+            nn.init.uniform_(self.bias_mean, -bound, bound)
+            nn.init.constant_(self.bias_rho, _rho(self.posterior_std))
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The posterior mean of the weights (what ``nn`` code reads as
+        ``layer.weight``)."""
+        return self.weight_mean
+
+    @property
+    def bias(self) -> torch.Tensor | None:
+        """The posterior mean of the bias."""
+        return self.bias_mean
+
+    @property
+    def weight_std(self) -> torch.Tensor:
+        r""":math:`\sigma_W = \mathrm{softplus}(\rho_W)`."""
+        return F.softplus(self.weight_rho)
+
+    @property
+    def bias_std(self) -> torch.Tensor | None:
+        r""":math:`\sigma_b = \mathrm{softplus}(\rho_b)`."""
+        return None if self.bias_rho is None else F.softplus(self.bias_rho)
+
+    def _variances(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        bias_std = self.bias_std
+        return self.weight_std.square(), None if bias_std is None else bias_std.square()
+
+    def kl_divergence(self) -> torch.Tensor:
+        r""":math:`\mathrm{KL}(q\,\|\,p)` of weights and bias, summed over
+        every element."""
+        kl = self.prior.kl(self.weight_mean, self.weight_std)
+        if self.bias_mean is not None:
+            kl = kl + self.prior.kl(self.bias_mean, self.bias_std)
+        return kl
+
+
+class BayesLinear(_BayesLayer):
+    r"""A fully connected layer with a mean-field Gaussian posterior over its
+    weights and bias, sampled by local reparameterisation; the variational
+    counterpart of :class:`torch.nn.Linear`.
+
+    .. math::
+
+        q(W_{ij}) = \mathcal N(\mu_{ij}, \sigma_{ij}^2),\quad
+        \sigma = \mathrm{softplus}(\rho),\qquad
+        m = \mu_W x + \mu_b,\quad v = \sigma_W^2 x^2 + \sigma_b^2 .
+
+    In ``"sample"`` mode the output is a
+    :class:`~snntorch_bayes.GaussianCurrent` ``(m, v)``: the variational
+    neuron that follows draws the current (fresh noise per example and per
+    time step).  In ``"mean"`` mode it is ``F.linear(x, μ_W, μ_b)``.  An input
+    that does not change across time steps needs projecting only once: call
+    the layer before the time loop.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import BayesLinear
+        >>> fc = BayesLinear(784, 10)
+        >>> cur = fc(torch.rand(2, 784))          # train() mode: a GaussianCurrent
+        >>> cur.mean.shape, bool((cur.var > 0).all())
+        (torch.Size([2, 10]), True)
+        >>> fc.eval()(torch.rand(2, 784)).shape   # eval(): the posterior mean
+        torch.Size([2, 10])
+
+    :param in_features: size of each input sample
+    :param out_features: size of each output sample
+    :param bias: learn a (variational) bias. Defaults to True
+    :param prior: the prior :math:`p(w)`. Defaults to
+        ``GaussianPrior(std=1/sqrt(in_features))``, the scale of the
+        initial weights
+    :param posterior_std: initial :math:`\sigma` of every weight. Defaults to
+        ``0.5/sqrt(in_features)``
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        prior: Prior | None = None,
+        posterior_std: float | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        self.in_features = in_features
+        self.out_features = out_features
+        factory = {"device": device, "dtype": dtype}
+        self._init_posterior((out_features, in_features), bias, prior, posterior_std, factory)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
+        _check_input("BayesLinear", x)
+        if not self.sampling:
+            return F.linear(x, self.weight_mean, self.bias_mean)
+        weight_var, bias_var = self._variances()
+        return lrt_linear(x, self.weight_mean, weight_var, self.bias_mean, bias_var)
+
+    def to_snntorch(self) -> nn.Linear:
+        """An ``nn.Linear`` holding the posterior means."""
+        w = self.weight_mean
+        out = nn.Linear(
+            self.in_features, self.out_features, self.bias_mean is not None, w.device, w.dtype
+        )
+        with torch.no_grad():
+            out.weight.copy_(w)
+            if self.bias_mean is not None:
+                out.bias.copy_(self.bias_mean)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias_mean is not None}, prior={self.prior!r}, mode={self.mode!r}"
+        )
+
+
+class BayesConv2d(_BayesLayer):
+    r"""A 2-D convolution with a mean-field Gaussian posterior, sampled by
+    local reparameterisation; the variational counterpart of
+    :class:`torch.nn.Conv2d` (``padding_mode="zeros"`` only).
+
+    .. math::
+
+        m = \mu_W \star x + \mu_b,\qquad v = \sigma_W^2 \star x^2 + \sigma_b^2 .
+
+    Outputs as :class:`BayesLinear`.  Pool the current with
+    :class:`MaxPool2d` / :class:`AvgPool2d` (or :func:`~snntorch_bayes.max_pool2d`)
+    and flatten it with :class:`Flatten` or ``current.flatten(1)``; see
+    :mod:`snntorch_bayes.gaussian` for how mean and variance pass through.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import BayesConv2d, max_pool2d
+        >>> conv = BayesConv2d(1, 12, 5)
+        >>> cur = max_pool2d(conv(torch.rand(2, 1, 28, 28)), 2)
+        >>> cur.mean.shape == cur.var.shape == (2, 12, 12, 12)
+        True
+
+    :param in_channels: input channels
+    :param out_channels: output channels
+    :param kernel_size: kernel size
+    :param stride: stride. Defaults to 1
+    :param padding: padding (int, pair, ``"same"`` or ``"valid"``). Defaults to 0
+    :param dilation: dilation. Defaults to 1
+    :param groups: groups. Defaults to 1
+    :param bias: learn a (variational) bias. Defaults to True
+    :param padding_mode: only ``"zeros"``
+    :param prior: the prior. Defaults to ``GaussianPrior(std=1/sqrt(fan_in))``
+    :param posterior_std: initial :math:`\sigma`. Defaults to
+        ``0.5/sqrt(fan_in)``, with ``fan_in = in_channels/groups · kh · kw``
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        prior: Prior | None = None,
+        posterior_std: float | None = None,
+    ) -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode must be 'zeros', got {padding_mode!r}")
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("groups", groups),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                f"divisible by groups ({groups})"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation = _pair(dilation)
+        self.groups = groups
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        factory = {"device": device, "dtype": dtype}
+        self._init_posterior(shape, bias, prior, posterior_std, factory)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
+        _check_input("BayesConv2d", x)
+        if not self.sampling:
+            return F.conv2d(
+                x, self.weight_mean, self.bias_mean, self.stride, self.padding, self.dilation,
+                self.groups,
+            )  # fmt: skip
+        weight_var, bias_var = self._variances()
+        return lrt_conv2d(
+            x, self.weight_mean, weight_var, self.bias_mean, bias_var, self.stride,
+            self.padding, self.dilation, self.groups,
+        )  # fmt: skip
+
+    def to_snntorch(self) -> nn.Conv2d:
+        """An ``nn.Conv2d`` holding the posterior means."""
+        w = self.weight_mean
+        out = nn.Conv2d(
+            self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding,
+            self.dilation, self.groups, self.bias_mean is not None, "zeros", w.device, w.dtype,
+        )  # fmt: skip
+        with torch.no_grad():
+            out.weight.copy_(w)
+            if self.bias_mean is not None:
+                out.bias.copy_(self.bias_mean)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
+            f"groups={self.groups}, bias={self.bias_mean is not None}, prior={self.prior!r}, "
+            f"mode={self.mode!r}"
+        )
+
+
+# --------------------------------------------------------------------------
+# Shape modules that accept Gaussian currents
+# --------------------------------------------------------------------------
+
+
+class MaxPool2d(Variational, nn.MaxPool2d):
+    """:class:`torch.nn.MaxPool2d` that also pools a
+    :class:`~snntorch_bayes.GaussianCurrent` (by the largest mean, see
+    :func:`~snntorch_bayes.max_pool2d`).  ``dilation``, ``return_indices``
+    and ``ceil_mode`` keep their defaults."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding)
+
+    def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
+        return max_pool2d(input_, self.kernel_size, self.stride, self.padding)
+
+    def to_snntorch(self) -> nn.MaxPool2d:
+        return nn.MaxPool2d(self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(Variational, nn.AvgPool2d):
+    """:class:`torch.nn.AvgPool2d` that also pools a
+    :class:`~snntorch_bayes.GaussianCurrent` (see
+    :func:`~snntorch_bayes.avg_pool2d`).  Other options keep their
+    defaults."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding)
+
+    def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
+        return avg_pool2d(input_, self.kernel_size, self.stride, self.padding)
+
+    def to_snntorch(self) -> nn.AvgPool2d:
+        return nn.AvgPool2d(self.kernel_size, self.stride, self.padding)
+
+
+class Flatten(Variational, nn.Flatten):
+    """:class:`torch.nn.Flatten` that also flattens a
+    :class:`~snntorch_bayes.GaussianCurrent`."""
+
+    def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
+        return input_.flatten(self.start_dim, self.end_dim)
+
+    def to_snntorch(self) -> nn.Flatten:
+        return nn.Flatten(self.start_dim, self.end_dim)

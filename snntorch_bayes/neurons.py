@@ -1,0 +1,443 @@
+r"""Variational spiking neurons: :class:`VariationalLeaky` and
+:class:`VariationalSynaptic`, subclasses of ``snn.Leaky`` / ``snn.Synaptic``
+driven by Gaussian currents (theory.md §4).
+
+Fed by a variational layer, the input current of step :math:`t` is
+:math:`I_t \sim \mathcal N(m_t, v_t)` given the past.  In ``"sample"`` mode a
+neuron draws :math:`\varepsilon_t \sim \mathcal N(0, 1)` once and uses it
+for both the membrane and the spike:
+
+.. math::
+
+    U_t &= \underbrace{\beta U_{t-1} + m_t - \theta z_{t-1}}_{\mu_t}
+          + \sqrt{v_t}\,\varepsilon_t,\\
+    z_t &= H(U_t - \theta),\qquad
+    P(z_t = 1 \mid \text{past}) = \Phi(a_t),\quad
+    a_t = \frac{\mu_t - \theta}{\sqrt{v_t}} .
+
+* The membrane sample is reparameterised: gradients reach :math:`m_t`,
+  :math:`v_t` and :math:`U_{t-1}` through it.
+* The spike's backward pass is the IW-ST estimator of ``spike_grad`` with
+  Gaussian noise of scale :math:`\sqrt{v_t}`, evaluated at :math:`a_t`:
+  :math:`\partial z_t/\partial a_t = \varphi(a_t)\,w_p(z_t)`.
+* **The reset uses the emitted spike**: :math:`z_{t-1} = H(U_{t-1} - \theta)`
+  is recomputed from the *sampled* membrane the neuron returned, which is
+  bit-for-bit the spike it emitted (no second draw, unlike snnTorch #366).
+* A plain tensor input is a current with the neuron's own noise,
+  :math:`v_t = s^2` with :math:`s` = ``spike_grad.scale`` (our formulation:
+  the noise enters the membrane, so the reset still equals the emitted
+  spike; for one step, :math:`\beta = 0`, it is the noisy binary neuron of
+  theory.md §1).
+
+In ``"mean"`` mode (deployment; the default in ``eval()``) a neuron computes
+exactly what ``snn.Leaky`` / ``snn.Synaptic`` computes on the mean current:
+:math:`U_t = \beta U_{t-1} + m_t - \theta z_{t-1}` and
+:math:`z_t = H(U_t - \theta)`.  :func:`~snntorch_bayes.to_snntorch` turns the
+neurons into those classes.
+
+Conventions kept from snnTorch 1.0.0: reset by subtracting ``threshold``
+(not :math:`\beta\theta`), applied one step later (``reset_delay=True``);
+``beta``/``alpha`` clamped to [0, 1]; the zero reset of ``Synaptic`` zeroes
+the whole new membrane, that of ``Leaky`` the carried one.
+"""
+
+from __future__ import annotations
+
+import torch
+from snntorch import Leaky, Synaptic
+
+from snntorch_bayes.functional import normal_cdf
+from snntorch_bayes.gaussian import GaussianCurrent, check_current
+from snntorch_bayes.layers import Variational
+from snntorch_bayes.surrogate import IWST, iw_st
+
+__all__ = ["VariationalLeaky", "VariationalSynaptic"]
+
+
+def _default_estimator() -> IWST:
+    return iw_st(p=1.0, noise="gaussian", scale=0.25)
+
+
+def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST:
+    """Validate the constructor options a variational neuron rejects."""
+    defaults = {
+        "surrogate_disable": False,
+        "inhibition": False,
+        "state_quant": False,
+        "reset_delay": True,
+    }
+    for option, value in unsupported.items():
+        if value is not defaults[option] and value != defaults[option]:
+            raise ValueError(
+                f"{name} does not support {option}={value!r} (only {option}={defaults[option]!r})"
+            )
+    if spike_grad is None:
+        return _default_estimator()
+    if not isinstance(spike_grad, IWST) or spike_grad.noise != "gaussian":
+        raise ValueError(
+            f"{name} needs spike_grad = an IW-ST estimator with Gaussian noise, e.g. "
+            f"snntorch_bayes.surrogate.iw_st(p=1.0, noise='gaussian') (its current is "
+            f"Gaussian), got {spike_grad!r}"
+        )
+    if spike_grad.sample:
+        raise ValueError(
+            f"{name} needs spike_grad with sample=False: the neuron samples its own "
+            "membrane; got sample=True"
+        )
+    return spike_grad
+
+
+def _split_input(name: str, input_: object) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(mean, var)`` of a Gaussian current; ``var`` is ``None`` for a tensor."""
+    if isinstance(input_, GaussianCurrent):
+        check_current(input_)
+        return input_.mean, input_.var
+    if isinstance(input_, torch.Tensor):
+        return input_, None
+    raise TypeError(f"{name} input_ must be a tensor or a GaussianCurrent, got {type(input_)}")
+
+
+def _check_state(name: str, state: str, value: object, shape: torch.Size) -> None:
+    if value is None:
+        return
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name}: {state} must be a tensor or None, got {type(value).__name__}")
+    if value.numel() and value.shape != shape:
+        raise ValueError(
+            f"{name}: {state} has shape {tuple(value.shape)} but the input has shape "
+            f"{tuple(shape)} (pass an empty tensor, e.g. reset_mem(), to start from zeros)"
+        )
+
+
+class _VariationalNeuron(Variational):
+    """What both variational neurons share."""
+
+    spike_grad: IWST
+    _firing_record = None
+
+    def _noise(
+        self, mean: torch.Tensor, var: torch.Tensor | None
+    ) -> tuple[torch.Tensor | float, torch.Tensor]:
+        """The current's standard deviation and a draw of its noise."""
+        if var is None:
+            std = self.spike_grad.scale
+        else:
+            std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
+        return std, torch.randn_like(mean)
+
+    def _spike(
+        self,
+        mem: torch.Tensor,
+        noise: torch.Tensor | None,
+        std: torch.Tensor | float,
+    ) -> torch.Tensor:
+        """Spikes :math:`H(U - \\theta)` of the new membrane with the IW-ST
+        gradient at :math:`a = (\\mu - \\theta)/\\sqrt v` (``noise`` is the
+        sampled part :math:`U - \\mu`), or the deterministic spike."""
+        shifted = mem - self.threshold
+        fired = shifted > 0
+        if noise is None:
+            return self.spike_grad.estimate(shifted, fired) * self.graded_spikes_factor
+        if isinstance(std, torch.Tensor):
+            std = std.clamp_min(torch.finfo(std.dtype).tiny)
+        a = (shifted - noise) / std
+        if self._firing_record is not None:
+            self._firing_record.add(self, normal_cdf(a))
+        # the estimator divides by its own scale s, so feed it a * s: dz/da = phi(a) w(z)
+        scale = self.spike_grad.scale
+        return self.spike_grad.estimate(a * scale, fired) * self.graded_spikes_factor
+
+    def _emitted(self, mem: torch.Tensor) -> torch.Tensor:
+        """The spike emitted with membrane ``mem`` (the reset signal)."""
+        return (mem - self.threshold > 0).to(mem.dtype).detach()
+
+
+class VariationalLeaky(_VariationalNeuron, Leaky):
+    r"""First-order leaky integrate-and-fire neuron with a Gaussian input
+    current: the variational counterpart of ``snn.Leaky``.
+
+    .. math::
+
+        U_t = \beta U_{t-1} + I_t - \theta z_{t-1},\qquad
+        I_t \sim \mathcal N(m_t, v_t),\qquad z_t = H(U_t - \theta),
+
+    sampled by reparameterisation in ``"sample"`` mode, with the spike's
+    gradient from the IW-ST estimator at
+    :math:`a_t = (\beta U_{t-1} + m_t - \theta z_{t-1} - \theta)/\sqrt{v_t}`
+    (see :mod:`snntorch_bayes.neurons`).
+
+    * :math:`I_t` -- ``input_``: a :class:`~snntorch_bayes.GaussianCurrent`
+      from :class:`~snntorch_bayes.BayesLinear` /
+      :class:`~snntorch_bayes.BayesConv2d`, or a tensor (variance
+      :math:`s^2`, :math:`s` = ``spike_grad.scale``)
+    * :math:`z_{t-1}` -- the spike emitted at the previous step, recomputed
+      exactly from ``mem``
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import BayesLinear, VariationalLeaky
+        >>> fc, lif = BayesLinear(784, 10), VariationalLeaky(beta=0.95)
+        >>> cur = fc(torch.rand(4, 784))      # hoisted: the input is constant
+        >>> mem = lif.reset_mem()
+        >>> for step in range(25):
+        ...     spk, mem = lif(cur, mem)      # fresh current noise every step
+        >>> spk.shape, mem.shape
+        (torch.Size([4, 10]), torch.Size([4, 10]))
+
+    Arguments are those of ``snn.Leaky``, in its order; unsupported values
+    raise ``ValueError``:
+
+    :param beta: membrane decay, clamped to [0, 1]
+    :param threshold: :math:`\theta`. Defaults to 1
+    :param spike_grad: an IW-ST estimator with ``noise="gaussian"`` and
+        ``sample=False`` (its ``p`` and ``max_weight`` set the weight; its
+        ``scale`` is the noise of a plain tensor input). Defaults to
+        ``iw_st(p=1.0, noise="gaussian", scale=0.25)``
+    :param surrogate_disable: must be False
+    :param init_hidden: keep the state inside the module. Defaults to False
+    :param inhibition: must be False
+    :param learn_beta: learnable ``beta``. Defaults to False
+    :param learn_threshold: learnable ``threshold``. Defaults to False
+    :param reset_mechanism: ``"subtract"``, ``"zero"`` or ``"none"``.
+        Defaults to ``"subtract"``
+    :param state_quant: must be False
+    :param output: with ``init_hidden``, also return ``mem``. Defaults to False
+    :param graded_spikes_factor: spikes are scaled by it. Defaults to 1
+    :param learn_graded_spikes_factor: learnable factor. Defaults to False
+    :param reset_delay: must be True
+
+    Inputs: input\_, mem
+        - **input_** of shape ``(batch, ...)``: a ``GaussianCurrent`` or a tensor
+        - **mem** of the same shape, or empty (``reset_mem()``) for zeros
+
+    Outputs: spk, mem
+        - **spk**: spikes, the input's shape
+        - **mem**: the (sampled) membrane potential
+    """
+
+    def __init__(
+        self,
+        beta: float | torch.Tensor,
+        threshold: float | torch.Tensor = 1.0,
+        spike_grad: IWST | None = None,
+        surrogate_disable: bool = False,
+        init_hidden: bool = False,
+        inhibition: bool = False,
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        reset_mechanism: str = "subtract",
+        state_quant: bool = False,
+        output: bool = False,
+        graded_spikes_factor: float | torch.Tensor = 1.0,
+        learn_graded_spikes_factor: bool = False,
+        reset_delay: bool = True,
+    ) -> None:
+        spike_grad = _check_options(
+            "VariationalLeaky",
+            spike_grad,
+            surrogate_disable=surrogate_disable,
+            inhibition=inhibition,
+            state_quant=state_quant,
+            reset_delay=reset_delay,
+        )
+        super().__init__(
+            beta, threshold, spike_grad, surrogate_disable, init_hidden, inhibition,
+            learn_beta, learn_threshold, reset_mechanism, state_quant, output,
+            graded_spikes_factor, learn_graded_spikes_factor, reset_delay,
+        )  # fmt: skip
+
+    def reset_mem(self) -> torch.Tensor:
+        """Clear the state: the membrane becomes an empty tensor, filled with
+        zeros of the input's shape at the next step.  Returns it."""
+        self.mem = self.mem.new_zeros(0)
+        return self.mem
+
+    def forward(
+        self, input_: torch.Tensor | GaussianCurrent, mem: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        name = type(self).__name__
+        mean, var = _split_input(name, input_)
+        if self.init_hidden and mem is not None:
+            raise TypeError("`mem` should not be passed as an argument while `init_hidden=True`")
+        _check_state(name, "mem", mem, mean.shape)
+        if mem is not None:
+            self.mem = mem
+        if self.mem.shape != mean.shape:
+            self.mem = torch.zeros_like(mean)
+        reset = self._emitted(self.mem)
+        if self.sampling:
+            std, eps = self._noise(mean, var)
+            noise = std * eps
+            current = mean + noise
+        else:
+            noise = std = None
+            current = mean
+        # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
+        if self.reset_mechanism_val == 1:  # zero: the carried membrane is zeroed
+            self.mem = (1 - reset) * self.mem
+        self.mem = self.beta.clamp(0, 1) * self.mem + current
+        if self.reset_mechanism_val == 0:
+            self.mem = self.mem - reset * self.threshold
+        spk = self._spike(self.mem, noise, std)
+        if self.init_hidden and not self.output:
+            return spk
+        return spk, self.mem
+
+    def to_snntorch(self) -> Leaky:
+        """An ``snn.Leaky`` with the same parameters and a deterministic copy
+        of ``spike_grad``; it computes what ``"mean"`` mode computes."""
+        return _copy_neuron(self, Leaky)
+
+
+class VariationalSynaptic(_VariationalNeuron, Synaptic):
+    r"""Second-order (current-based) integrate-and-fire neuron with a Gaussian
+    input current: the variational counterpart of ``snn.Synaptic``.
+
+    .. math::
+
+        S_t = \alpha S_{t-1} + I_t,\qquad
+        U_t = \beta U_{t-1} + S_t - \theta z_{t-1},\qquad
+        I_t \sim \mathcal N(m_t, v_t).
+
+    The estimator conditions on the sampled past: :math:`\alpha S_{t-1}` is
+    part of :math:`\mu_t`, and only the fresh noise
+    :math:`\sqrt{v_t}\varepsilon_t` is the spike's noise, so
+    :math:`a_t = (\beta U_{t-1} + \alpha S_{t-1} + m_t - \theta z_{t-1} -
+    \theta)/\sqrt{v_t}`.  Modes, inputs and the reset are as in
+    :class:`VariationalLeaky`.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes import BayesLinear, VariationalSynaptic
+        >>> fc, lif = BayesLinear(8, 3), VariationalSynaptic(alpha=0.9, beta=0.8)
+        >>> syn, mem = lif.reset_mem()
+        >>> spk, syn, mem = lif(fc(torch.rand(2, 8)), syn, mem)
+        >>> spk.shape, syn.shape
+        (torch.Size([2, 3]), torch.Size([2, 3]))
+
+    Arguments are those of ``snn.Synaptic``, in its order (``alpha`` is the
+    synaptic decay, ``learn_alpha`` makes it learnable); the rest as in
+    :class:`VariationalLeaky`.
+
+    Inputs: input\_, syn, mem (pass both states or neither)
+
+    Outputs: spk, syn, mem
+    """
+
+    def __init__(
+        self,
+        alpha: float | torch.Tensor,
+        beta: float | torch.Tensor,
+        threshold: float | torch.Tensor = 1.0,
+        spike_grad: IWST | None = None,
+        surrogate_disable: bool = False,
+        init_hidden: bool = False,
+        inhibition: bool = False,
+        learn_alpha: bool = False,
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        reset_mechanism: str = "subtract",
+        state_quant: bool = False,
+        output: bool = False,
+        reset_delay: bool = True,
+    ) -> None:
+        spike_grad = _check_options(
+            "VariationalSynaptic",
+            spike_grad,
+            surrogate_disable=surrogate_disable,
+            inhibition=inhibition,
+            state_quant=state_quant,
+            reset_delay=reset_delay,
+        )
+        super().__init__(
+            alpha, beta, threshold, spike_grad, surrogate_disable, init_hidden, inhibition,
+            learn_alpha, learn_beta, learn_threshold, reset_mechanism, state_quant, output,
+            reset_delay,
+        )  # fmt: skip
+
+    def reset_mem(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clear both states (empty tensors, zeros of the input's shape at
+        the next step).  Returns ``(syn, mem)``."""
+        self.syn = self.syn.new_zeros(0)
+        self.mem = self.mem.new_zeros(0)
+        return self.syn, self.mem
+
+    def forward(
+        self,
+        input_: torch.Tensor | GaussianCurrent,
+        syn: torch.Tensor | None = None,
+        mem: torch.Tensor | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        name = type(self).__name__
+        mean, var = _split_input(name, input_)
+        if self.init_hidden and (syn is not None or mem is not None):
+            raise TypeError(
+                "`mem` or `syn` should not be passed as an argument while `init_hidden=True`"
+            )
+        if (syn is None) != (mem is None):
+            raise ValueError(f"{name} takes both states (syn and mem) or neither, got one")
+        _check_state(name, "syn", syn, mean.shape)
+        _check_state(name, "mem", mem, mean.shape)
+        if syn is not None:
+            self.syn, self.mem = syn, mem
+        if self.syn.shape != mean.shape:
+            self.syn = torch.zeros_like(mean)
+        if self.mem.shape != mean.shape:
+            self.mem = torch.zeros_like(mean)
+        reset = self._emitted(self.mem)
+        if self.sampling:
+            std, eps = self._noise(mean, var)
+            noise = std * eps
+            current = mean + noise
+        else:
+            noise = std = None
+            current = mean
+        # snnTorch's arithmetic, in its order
+        self.syn = self.alpha.clamp(0, 1) * self.syn + current
+        self.mem = self.beta.clamp(0, 1) * self.mem + self.syn
+        if self.reset_mechanism_val == 0:
+            self.mem = self.mem - reset * self.threshold
+        elif self.reset_mechanism_val == 1:  # zero: the whole new membrane
+            self.mem = self.mem - self.mem * reset
+            if noise is not None:
+                noise = noise * (1 - reset)
+                std = std * (1 - reset)
+        spk = self._spike(self.mem, noise, std)
+        if self.init_hidden and not self.output:
+            return spk
+        return spk, self.syn, self.mem
+
+    def to_snntorch(self) -> Synaptic:
+        """An ``snn.Synaptic`` with the same parameters and a deterministic
+        copy of ``spike_grad``; it computes what ``"mean"`` mode computes."""
+        return _copy_neuron(self, Synaptic)
+
+
+def _copy_neuron(neuron: _VariationalNeuron, cls: type) -> torch.nn.Module:
+    """Build ``cls`` (``snn.Leaky`` or ``snn.Synaptic``) with ``neuron``'s
+    options and copies of its parameters and buffers."""
+    g = neuron.spike_grad
+    options = {
+        "threshold": neuron.threshold.detach().clone(),
+        "spike_grad": iw_st(p=g.p, noise=g.noise, scale=g.scale, max_weight=g.max_weight),
+        "init_hidden": neuron.init_hidden,
+        "learn_beta": isinstance(neuron.beta, torch.nn.Parameter),
+        "learn_threshold": isinstance(neuron.threshold, torch.nn.Parameter),
+        "reset_mechanism": neuron._reset_mechanism,
+        "output": neuron.output,
+    }
+    beta = neuron.beta.detach().clone()
+    if cls is Synaptic:
+        alpha = neuron.alpha.detach().clone()
+        learn_alpha = isinstance(neuron.alpha, torch.nn.Parameter)
+        twin = cls(alpha, beta, learn_alpha=learn_alpha, **options)
+    else:
+        twin = cls(
+            beta,
+            graded_spikes_factor=neuron.graded_spikes_factor.detach().clone(),
+            learn_graded_spikes_factor=isinstance(neuron.graded_spikes_factor, torch.nn.Parameter),
+            **options,
+        )
+    return twin.to(neuron.threshold.device)
