@@ -1,12 +1,23 @@
-"""The main job: snnTorch tutorial 5 on real MNIST, trained with
-``fast_sigmoid`` and with an IW-ST estimator, side by side.
+"""The main job: snnTorch tutorial 5 on real MNIST, trained three ways and
+compared side by side:
+
+* ``fast_sigmoid(25)`` -- the deterministic snnTorch baseline (and the same
+  model after temperature scaling on a held-out validation split);
+* an IW-ST estimator dropped in for ``fast_sigmoid`` (nothing else changes);
+* the spiking Bayesian neural network (SBNN) of the same shape:
+  ``BayesLinear`` + ``VariationalLeaky``, trained on the ELBO, predicting
+  by a Bayesian model average of ``--mc-samples`` sampled passes.
 
 Run ``python -m snntorch_bayes --help`` for the options.  With no arguments
 it reproduces upstream's setup (FC 784-1000-10, ``Leaky(beta=0.95)``, 25
-steps, batch 128, Adam 5e-4, one epoch) for both methods and three seeds
-(same initialisation and batches for both methods at each seed; about 3
-minutes on 2 cores), prints a table of test accuracy and time per training
-step, and saves the numbers as JSON under ``runs/``.
+steps, batch 128, Adam 5e-4, one epoch) for three seeds (same
+initialisation of the deterministic models and the same batches for every
+method at each seed), on the first 55,000 training images; the last 5,000
+are the validation split that temperature scaling is fitted on.  It prints a
+table of spike-count test accuracy and time per step, and a table of
+predictive accuracy, NLL, ECE (15 equal-width bins) and Brier score, and
+saves the numbers (JSON) and plots (training curves, reliability diagram)
+under ``runs/``.  About 10 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -24,12 +35,17 @@ import snntorch
 import torch
 from snntorch import surrogate as snn_surrogate
 
-from snntorch_bayes import __version__, datasets, surrogate
-from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import evaluate, train_epoch
+from snntorch_bayes import __version__, calibration, datasets, surrogate
+from snntorch_bayes.inference import ELBO
+from snntorch_bayes.models import BayesFCSpikingNet, FCSpikingNet
+from snntorch_bayes.training import predict, train_epoch
 
 #: upstream's reported test accuracy for tutorial 5 after one epoch
 UPSTREAM_TUTORIAL5_ACCURACY = 0.9387
+#: training images held out for temperature scaling
+VALIDATION_SIZE = 5000
+BASELINE = "fast_sigmoid(25)"
+SBNN = "SBNN"
 
 _ESTIMATORS = {
     "iw_st": lambda a: surrogate.iw_st(p=a.p, noise=a.noise, scale=a.scale),
@@ -41,49 +57,81 @@ _ESTIMATORS = {
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="snntorch-bayes",
-        description="Tutorial-5 MNIST: fast_sigmoid(25) versus an IW-ST estimator.",
+        description="Tutorial-5 MNIST: fast_sigmoid(25), an IW-ST drop-in and an SBNN.",
     )
     p.add_argument("--estimator", choices=sorted(_ESTIMATORS), default="iw_st")
     p.add_argument("--p", type=float, default=1.0, help="IW-ST exponent (iw_st)")
     p.add_argument("--tau", type=float, default=1.0, help="temperature (gumbel_rao)")
     p.add_argument("--noise", choices=["logistic", "gaussian"], default="logistic")
     p.add_argument("--scale", type=float, default=0.25, help="noise scale s")
+    p.add_argument(
+        "--posterior-std",
+        type=float,
+        default=0.5,
+        help="SBNN initial posterior std, in units of 1/sqrt(fan_in)",
+    )
+    p.add_argument("--mc-samples", type=int, default=10, help="SBNN passes per prediction")
+    p.add_argument("--no-sbnn", action="store_true", help="skip the SBNN")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--num-steps", type=int, default=25)
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one run per seed")
     p.add_argument("--max-batches", type=int, default=None, help="cap per epoch (quick runs)")
-    p.add_argument("--max-test-batches", type=int, default=None)
+    p.add_argument(
+        "--max-test-batches", type=int, default=None, help="cap on test and validation batches"
+    )
     p.add_argument("--data-root", default=None, help="default: $SNNTORCH_BAYES_DATA or ./data")
     p.add_argument(
         "--mnist-dir",
         default=None,
         help="local MNIST copy (idx files); default: $SNNTORCH_BAYES_MNIST",
     )
-    p.add_argument("--out", default="runs", help="folder for the JSON results")
+    p.add_argument("--out", default="runs", help="folder for the JSON results and plots")
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
 def _loaders(args):
-    train = datasets.mnist(args.data_root, train=True, local_copy=args.mnist_dir)
+    full = datasets.mnist(args.data_root, train=True, local_copy=args.mnist_dir)
     test = datasets.mnist(args.data_root, train=False, local_copy=args.mnist_dir)
+    cut = len(full) - VALIDATION_SIZE
+    train = torch.utils.data.Subset(full, range(cut))
+    validation = torch.utils.data.Subset(full, range(cut, len(full)))
     g = torch.Generator()
     return (
         torch.utils.data.DataLoader(
             train, batch_size=args.batch_size, shuffle=True, drop_last=True, generator=g
         ),
+        torch.utils.data.DataLoader(validation, batch_size=1000),
         torch.utils.data.DataLoader(test, batch_size=1000),
     )
 
 
-def _run(name, spike_grad, seed, args, train_loader, test_loader) -> dict:
-    torch.manual_seed(seed)  # same initialisation for every method
-    net = FCSpikingNet(spike_grad=spike_grad, num_steps=args.num_steps)
+def _metrics(logits: torch.Tensor, targets: torch.Tensor) -> dict:
+    """Accuracy, NLL, ECE and Brier of the model average of ``[K, N, C]``
+    logits, and the reliability curve behind the ECE."""
+    probs = calibration.bayesian_model_average(logits.double())
+    curve = calibration.reliability_curve(probs, targets)
+    reliability = {
+        "counts": curve.counts.tolist(),
+        "confidence": curve.confidence.tolist(),
+        "accuracy": curve.accuracy.tolist(),
+    }
+    return {**calibration.predictive_metrics(probs, targets), "reliability": reliability}
+
+
+def _run(name, make, seed, args, loaders) -> list[dict]:
+    """Train one model; return its rows (a model may give several
+    predictors: temperature-scaled, Monte-Carlo, posterior mean)."""
+    train_loader, val_loader, test_loader = loaders
+    torch.manual_seed(seed)  # same initialisation for every deterministic method
+    net = make()
+    elbo = ELBO(len(train_loader.dataset)) if name == SBNN else None
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
     train_loader.generator.manual_seed(seed)  # same batches for every method
     losses, times = [], []
+    started = time.perf_counter()
     for epoch in range(args.epochs):
         r = train_epoch(
             net,
@@ -92,40 +140,82 @@ def _run(name, spike_grad, seed, args, train_loader, test_loader) -> dict:
             args.max_batches,
             not args.no_progress,
             desc=f"{name} seed {seed} epoch {epoch + 1}/{args.epochs}",
+            elbo=elbo,
         )
         losses += r.losses
         times += r.step_seconds
-    accuracy = evaluate(
-        net, test_loader, args.max_test_batches, not args.no_progress, desc=f"{name} test"
-    )
     steady = times[5:] if len(times) > 10 else times
-    return {
-        "method": name,
+    common = {
         "seed": seed,
-        "test_accuracy": accuracy,
         "final_train_loss": statistics.fmean(losses[-20:]),
         "train_losses": losses,
         "step_seconds_median": statistics.median(steady),
-        "step_seconds_mean": statistics.fmean(steady),
         "steps": len(times),
+        "train_seconds": time.perf_counter() - started,
     }
-
-
-def _summarise(rows: list[dict], methods: list[str]) -> list[dict]:
-    """Mean and spread of accuracy over seeds, and the step-time ratio."""
-    out = []
-    for name in methods:
-        mine = [r for r in rows if r["method"] == name]
-        accuracies = [r["test_accuracy"] for r in mine]
-        out.append(
+    show = not args.no_progress
+    cap = args.max_test_batches
+    test = predict(net, test_loader, None, cap, show, desc=f"{name} test")
+    deterministic = {
+        **common,
+        "method": name if name != SBNN else f"{SBNN} (posterior mean)",
+        "test_accuracy": _count_accuracy(test),
+        **_metrics(test.logits, test.targets),
+    }
+    rows = [deterministic]
+    if name == BASELINE:
+        val = predict(net, val_loader, None, cap, show, desc=f"{name} validation")
+        temperature = calibration.fit_temperature(val.logits[0].double(), val.targets)
+        scaled = test.logits / temperature
+        rows.append(
             {
-                "method": name,
-                "accuracies": accuracies,
-                "accuracy_mean": statistics.fmean(accuracies),
-                "accuracy_std": statistics.stdev(accuracies) if len(mine) > 1 else 0.0,
-                "step_seconds": statistics.fmean(r["step_seconds_median"] for r in mine),
+                **common,
+                "method": f"{name} + temperature",
+                "temperature": temperature,
+                "test_accuracy": deterministic["test_accuracy"],
+                **_metrics(scaled, test.targets),
             }
         )
+    if name == SBNN:
+        mc = predict(net, test_loader, args.mc_samples, cap, show, desc=f"{name} MC test")
+        rows.append(
+            {
+                **common,
+                "method": f"{SBNN} (MC, K={args.mc_samples})",
+                "test_accuracy": _count_accuracy(mc),
+                **_metrics(mc.logits, mc.targets),
+            }
+        )
+    spike_grad = getattr(net, "lif1", None)
+    for row in rows:
+        row["spike_grad"] = repr(spike_grad.spike_grad) if spike_grad is not None else None
+    return rows
+
+
+def _count_accuracy(predictions) -> float:
+    """Accuracy of the spike-count prediction (argmax of summed output spikes,
+    as in snnTorch tutorial 5)."""
+    hits = predictions.spike_counts.argmax(1) == predictions.targets
+    return hits.double().mean().item()
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _summarise(rows: list[dict]) -> list[dict]:
+    """Mean and spread over seeds of every metric, per method, and the
+    step-time ratio to the baseline."""
+    out = []
+    for name in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == name]
+        summary = {"method": name, "seeds": [r["seed"] for r in mine]}
+        for key in ("test_accuracy", "accuracy", "nll", "ece", "brier"):
+            values = [r[key] for r in mine]
+            summary[key] = values
+            summary[f"{key}_mean"], summary[f"{key}_std"] = _mean_std(values)
+        summary["step_seconds"] = statistics.fmean(r["step_seconds_median"] for r in mine)
+        out.append(summary)
     for r in out:
         r["step_ratio"] = r["step_seconds"] / out[0]["step_seconds"]
     return out
@@ -153,8 +243,40 @@ def _plot_losses(rows: list[dict], path: Path) -> Path | None:
     ax.set_xlabel("training step")
     ax.set_ylabel("loss (running mean of 20 steps)")
     ax.set_yscale("log")
-    ax.set_title("Tutorial 5 on MNIST, one line per seed")
+    ax.set_title("Tutorial 5 on MNIST, one line per seed (SBNN: data term + KL/N)")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _plot_reliability(rows: list[dict], path: Path) -> Path | None:
+    """Reliability diagrams of the first seed's predictors; ``None`` without
+    matplotlib."""
+    curves = {}
+    for r in rows:
+        if r["seed"] == rows[0]["seed"] and "(posterior mean)" not in r["method"]:
+            bins = r["reliability"]
+            curves[r["method"]] = calibration.ReliabilityCurve(
+                torch.linspace(0, 1, len(bins["counts"]) + 1, dtype=torch.float64),
+                torch.tensor(bins["counts"]),
+                torch.tensor(bins["confidence"], dtype=torch.float64),
+                torch.tensor(bins["accuracy"], dtype=torch.float64),
+            )
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3.4), squeeze=False)
+    for ax, (name, curve) in zip(axes[0], curves.items(), strict=True):
+        calibration.plot_reliability({name: curve}, ax=ax)
+        ax.set_title(f"{name}\nECE {100 * curve.ece:.2f}%", fontsize=9)
+        ax.get_legend().remove()
+    fig.suptitle("Reliability on the MNIST test set (first seed)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -164,11 +286,12 @@ def _plot_losses(rows: list[dict], path: Path) -> Path | None:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = _parser()
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "num_steps"):
+    for name in ("epochs", "batch_size", "num_steps", "mc_samples"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if not args.lr > 0:
-        parser.error(f"--lr must be > 0, got {args.lr}")
+    for name in ("lr", "posterior_std"):
+        if not getattr(args, name) > 0:
+            parser.error(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
     try:
         _ESTIMATORS[args.estimator](args)  # validates the hyper-parameters
     except ValueError as err:
@@ -176,62 +299,77 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _print_tables(summary: list[dict], args) -> None:
+    setup = (
+        f"{args.epochs} epoch(s), batch {args.batch_size}, T={args.num_steps}, "
+        f"Adam {args.lr:g}, seeds {' '.join(map(str, args.seeds))}"
+        + (f", {args.max_batches} batches/epoch" if args.max_batches else "")
+    )
+    print(f"\nTutorial 5 on MNIST ({setup})")
+    print("1. Test accuracy of the spike count (upstream's readout)")
+    header = f"{'method':<31} {'mean ± std':>16} {'per seed':>24} {'s/step':>8} {'ratio':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in summary:
+        if "temperature" in r["method"] or "MC" in r["method"]:
+            continue
+        per_seed = " ".join(f"{100 * a:.2f}" for a in r["test_accuracy"])
+        print(
+            f"{r['method']:<31} {100 * r['test_accuracy_mean']:>8.2f} ± "
+            f"{100 * r['test_accuracy_std']:.2f} % {per_seed:>24} "
+            f"{r['step_seconds']:>8.4f} {r['step_ratio']:>6.2f}x"
+        )
+    print(
+        f"(upstream reports {100 * UPSTREAM_TUTORIAL5_ACCURACY:.2f}% for fast_sigmoid after "
+        "one epoch, one run; s/step: median over steps, mean over seeds; ratio to "
+        f"{BASELINE})"
+    )
+    print(
+        "\n2. Predictive quality (softmax of the time-averaged output membrane; "
+        "ECE with 15 equal-width bins; mean ± std over seeds)"
+    )
+    header = f"{'method':<31} {'accuracy %':>14} {'NLL':>15} {'ECE %':>13} {'Brier':>15}"
+    print(header)
+    print("-" * len(header))
+    for r in summary:
+        print(
+            f"{r['method']:<31} "
+            f"{100 * r['accuracy_mean']:>7.2f} ± {100 * r['accuracy_std']:<4.2f} "
+            f"{r['nll_mean']:>7.4f} ± {r['nll_std']:<6.4f}"
+            f"{100 * r['ece_mean']:>6.2f} ± {100 * r['ece_std']:<4.2f} "
+            f"{r['brier_mean']:>7.4f} ± {r['brier_std']:.4f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
-        train_loader, test_loader = _loaders(args)
+        loaders = _loaders(args)
     except datasets.DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    steps = args.num_steps
     methods = {
-        "fast_sigmoid(25)": lambda: snn_surrogate.fast_sigmoid(slope=25),
-        args.estimator: lambda: _ESTIMATORS[args.estimator](args),
+        BASELINE: lambda: FCSpikingNet(snn_surrogate.fast_sigmoid(slope=25), num_steps=steps),
+        args.estimator: lambda: FCSpikingNet(_ESTIMATORS[args.estimator](args), num_steps=steps),
     }
+    if not args.no_sbnn:
+        methods[SBNN] = lambda: BayesFCSpikingNet(
+            num_steps=args.num_steps, posterior_std=args.posterior_std
+        )
+    train_loader, val_loader, test_loader = loaders
     print(
         f"snntorch_bayes {__version__}, snntorch {snntorch.__version__}, "
-        f"torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; MNIST {len(train_loader.dataset)} train / "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; MNIST "
+        f"{len(train_loader.dataset)} train / {len(val_loader.dataset)} validation / "
         f"{len(test_loader.dataset)} test"
     )
     rows = []
     for seed in args.seeds:
         for name, make in methods.items():
-            spike_grad = make()
-            started = time.perf_counter()
-            row = _run(name, spike_grad, seed, args, train_loader, test_loader)
-            row["spike_grad"] = (
-                repr(spike_grad)
-                if isinstance(spike_grad, torch.nn.Module)
-                else f"snntorch.surrogate.{name}"
-            )
-            row["wall_seconds"] = time.perf_counter() - started
-            rows.append(row)
-    summary = _summarise(rows, list(methods))
-    print()
-    print(
-        f"Tutorial 5 on MNIST: {args.epochs} epoch(s), batch {args.batch_size}, "
-        f"T={args.num_steps}, Adam {args.lr:g}, seeds {' '.join(map(str, args.seeds))}"
-        + (f", {args.max_batches} batches/epoch" if args.max_batches else "")
-    )
-    header = (
-        f"{'method':<18} {'test acc (mean ± std)':>22} {'per seed':>24} "
-        f"{'s/step':>8} {'vs fast_sigmoid':>16}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in summary:
-        per_seed = " ".join(f"{100 * a:.2f}" for a in r["accuracies"])
-        print(
-            f"{r['method']:<18} "
-            f"{100 * r['accuracy_mean']:>13.2f} ± {100 * r['accuracy_std']:.2f} % "
-            f"{per_seed:>24} {r['step_seconds']:>8.4f} {r['step_ratio']:>15.2f}x"
-        )
-    print(
-        f"(upstream reports {100 * UPSTREAM_TUTORIAL5_ACCURACY:.2f}% for fast_sigmoid "
-        "after one epoch, one run; s/step: median over steps, mean over seeds)"
-    )
-    for i, name in enumerate(methods):
-        print(f"  {name}: {rows[i]['spike_grad']}")
+            rows += _run(name, make, seed, args, loaders)
+    summary = _summarise(rows)
+    _print_tables(summary, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -253,10 +391,14 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
-    print(f"results saved to {path}")
-    figure = _plot_losses(rows, path.with_suffix(".png"))
+    print(f"\nresults saved to {path}")
+    trained = [r for r in rows if r["method"] in methods or r["method"].startswith(SBNN + " (p")]
+    figure = _plot_losses(trained, path.with_suffix(".png"))
     if figure is not None:
         print(f"training curves saved to {figure}")
+    figure = _plot_reliability(rows, path.with_name(path.stem + "-reliability.png"))
+    if figure is not None:
+        print(f"reliability diagrams saved to {figure}")
     return 0
 
 

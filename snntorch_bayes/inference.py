@@ -269,12 +269,29 @@ def to_snntorch(module: nn.Module, sample_input: torch.Tensor | None = None) -> 
         ('Linear', 'Leaky')
     """
     shapes = _neuron_shapes(module, sample_input) if sample_input is not None else {}
-    twin = copy.deepcopy(module)
+    twin = _deepcopy_detached(module)
     _replace(twin, module, shapes)
     if isinstance(module, Variational):
         twin = module.to_snntorch()
         _broadcast(twin, shapes.get(module))
     return twin.train(module.training)
+
+
+def _deepcopy_detached(module: nn.Module) -> nn.Module:
+    """``copy.deepcopy``, with hidden states that are still part of an
+    autograd graph (a neuron's ``mem`` after a training pass) copied
+    detached."""
+    saved = []
+    for m in module.modules():
+        for name, buffer in m._buffers.items():
+            if buffer is not None and buffer.grad_fn is not None:
+                saved.append((m, name, buffer))
+                m._buffers[name] = buffer.detach()
+    try:
+        return copy.deepcopy(module)
+    finally:
+        for m, name, buffer in saved:
+            m._buffers[name] = buffer
 
 
 def _replace(twin: nn.Module, original: nn.Module, shapes: dict) -> None:

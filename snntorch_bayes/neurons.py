@@ -274,10 +274,10 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             noise = std = None
             current = mean
         # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
-        if self.reset_mechanism_val == 1:  # zero: the carried membrane is zeroed
+        if self._reset_mechanism == "zero":  # the carried membrane is zeroed
             self.mem = (1 - reset) * self.mem
         self.mem = self.beta.clamp(0, 1) * self.mem + current
-        if self.reset_mechanism_val == 0:
+        if self._reset_mechanism == "subtract":
             self.mem = self.mem - reset * self.threshold
         spk = self._spike(self.mem, noise, std)
         if self.init_hidden and not self.output:
@@ -397,9 +397,9 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         # snnTorch's arithmetic, in its order
         self.syn = self.alpha.clamp(0, 1) * self.syn + current
         self.mem = self.beta.clamp(0, 1) * self.mem + self.syn
-        if self.reset_mechanism_val == 0:
+        if self._reset_mechanism == "subtract":
             self.mem = self.mem - reset * self.threshold
-        elif self.reset_mechanism_val == 1:  # zero: the whole new membrane
+        elif self._reset_mechanism == "zero":  # the whole new membrane
             self.mem = self.mem - self.mem * reset
             if noise is not None:
                 noise = noise * (1 - reset)

@@ -3,6 +3,7 @@ deprecated), with progress bars and per-step timing."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,7 +12,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["EpochResult", "evaluate", "membrane_ce_loss", "train_epoch", "train_step"]
+from snntorch_bayes.inference import ELBO, sampling
+
+__all__ = [
+    "EpochResult",
+    "Predictions",
+    "evaluate",
+    "membrane_ce_loss",
+    "predict",
+    "train_epoch",
+    "train_step",
+]
 
 
 def membrane_ce_loss(mem_rec: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -41,13 +52,21 @@ class EpochResult:
 
 
 def train_step(
-    net: nn.Module, data: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer
+    net: nn.Module,
+    data: torch.Tensor,
+    targets: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    elbo: ELBO | None = None,
+    step: int | None = None,
 ) -> torch.Tensor:
-    """One optimiser step on :func:`membrane_ce_loss` of ``net(data)``;
-    returns the (detached) loss.  A non-finite loss raises
-    ``FloatingPointError`` before any parameter changes."""
+    """One optimiser step on :func:`membrane_ce_loss` of ``net(data)`` (plus
+    the KL term of ``elbo`` at ``step``, for a variational ``net``); returns
+    the (detached) loss.  A non-finite loss raises ``FloatingPointError``
+    before any parameter changes."""
     _, mem_rec = net(data)
     loss = membrane_ce_loss(mem_rec, targets)
+    if elbo is not None:
+        loss = elbo(loss, net, step)
     if not torch.isfinite(loss):
         raise FloatingPointError(f"non-finite loss {loss.item()}")
     optimizer.zero_grad(set_to_none=True)
@@ -71,10 +90,11 @@ def train_epoch(
     max_batches: int | None = None,
     progress: bool = True,
     desc: str = "train",
+    elbo: ELBO | None = None,
 ) -> EpochResult:
-    """One epoch of tutorial-5 training: forward, :func:`membrane_ce_loss`,
-    backward, optimiser step; each step timed (wall clock, including the
-    data transfer, excluding loading)."""
+    """One epoch of tutorial-5 training: forward, :func:`membrane_ce_loss`
+    (plus the KL term of ``elbo``), backward, optimiser step; each step
+    timed (wall clock, including the data transfer, excluding loading)."""
     net.train()
     device = next(net.parameters()).device
     result = EpochResult()
@@ -85,7 +105,7 @@ def train_epoch(
             break
         start = time.perf_counter()
         try:
-            loss = train_step(net, data.to(device), targets.to(device), optimizer)
+            loss = train_step(net, data.to(device), targets.to(device), optimizer, elbo, i)
         except FloatingPointError as err:
             raise FloatingPointError(f"{err} at step {i}") from None
         result.step_seconds.append(time.perf_counter() - start)
@@ -118,3 +138,59 @@ def evaluate(
     if seen == 0:
         raise ValueError("evaluate saw no examples")
     return correct / seen
+
+
+@dataclass
+class Predictions:
+    """Outputs of :func:`predict` on a whole dataset.
+
+    ``logits`` is ``[K, N, C]``: the output membrane averaged over time
+    steps, for each of ``K`` passes (``K = 1`` for a deterministic pass);
+    ``spike_counts`` ``[N, C]`` (summed over passes and steps); ``targets``
+    ``[N]``."""
+
+    logits: torch.Tensor
+    spike_counts: torch.Tensor
+    targets: torch.Tensor
+
+
+@torch.no_grad()
+def predict(
+    net: nn.Module,
+    loader: Iterable,
+    num_samples: int | None = None,
+    max_batches: int | None = None,
+    progress: bool = True,
+    desc: str = "predict",
+) -> Predictions:
+    """Run ``net`` (returning ``(spk_rec, mem_rec)``, each ``[T, B, C]``)
+    over ``loader`` in ``eval()`` mode.  With ``num_samples = K``, every
+    variational module samples and each batch is passed ``K`` times
+    (Monte-Carlo prediction); with ``None``, one deterministic pass
+    (deployment mode for a variational network).  The logit readout is the
+    time-averaged output membrane, whose softmax the summed-over-time
+    cross-entropy of :func:`membrane_ce_loss` trains."""
+    if num_samples is not None and (
+        isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1
+    ):
+        raise ValueError(f"num_samples must be None or an integer >= 1, got {num_samples!r}")
+    net.eval()
+    device = next(net.parameters()).device
+    logits, counts, labels = [], [], []
+    total = len(loader) if max_batches is None else min(max_batches, len(loader))
+    for i, (data, targets) in enumerate(_progress(loader, total, desc, progress)):
+        if i == total:
+            break
+        data = data.to(device)
+        passes, spikes = [], 0
+        with sampling(net) if num_samples else contextlib.nullcontext():
+            for _ in range(num_samples or 1):
+                spk_rec, mem_rec = net(data)
+                passes.append(mem_rec.mean(0).cpu())
+                spikes = spikes + spk_rec.sum(0).cpu()
+        logits.append(torch.stack(passes))
+        counts.append(spikes)
+        labels.append(targets)
+    if not labels:
+        raise ValueError("predict saw no examples")
+    return Predictions(torch.cat(logits, 1), torch.cat(counts), torch.cat(labels))

@@ -73,25 +73,39 @@ def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
         [
             "--max-batches", "3", "--max-test-batches", "1", "--num-steps", "3",
             "--no-progress", "--data-root", str(mnist_root), "--mnist-dir", str(SHARED_MNIST),
-            "--out", str(tmp_path), "--seeds", "0", "1",
+            "--out", str(tmp_path), "--seeds", "0", "1", "--mc-samples", "2",
         ]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
-    assert "fast_sigmoid(25)" in printed and "iw_st" in printed
+    for name in ("fast_sigmoid(25) + temperature", "iw_st", "SBNN (MC, K=2)", "ECE"):
+        assert name in printed
     (result,) = tmp_path.glob("tutorial5-*.json")
     assert result.with_suffix(".png").stat().st_size > 0
+    assert (tmp_path / f"{result.stem}-reliability.png").stat().st_size > 0
     saved = json.loads(result.read_text())
     rows = saved["results"]
-    assert [(r["method"], r["seed"]) for r in rows] == [
-        ("fast_sigmoid(25)", 0), ("iw_st", 0), ("fast_sigmoid(25)", 1), ("iw_st", 1)
+    per_seed = [
+        "fast_sigmoid(25)", "fast_sigmoid(25) + temperature", "iw_st",
+        "SBNN (posterior mean)", "SBNN (MC, K=2)",
     ]  # fmt: skip
+    assert [(r["method"], r["seed"]) for r in rows] == [
+        (name, seed) for seed in (0, 1) for name in per_seed
+    ]
     for r in rows:
-        assert 0.0 <= r["test_accuracy"] <= 1.0 and r["steps"] == 3
-    assert rows[1]["spike_grad"].startswith("IWST(p=1.0")
-    fast, iw = saved["summary"]
-    assert fast["accuracies"] == [rows[0]["test_accuracy"], rows[2]["test_accuracy"]]
-    assert fast["step_ratio"] == 1.0 and iw["step_ratio"] > 0
+        assert r["steps"] == 3
+        for key in ("test_accuracy", "accuracy", "ece"):
+            assert 0.0 <= r[key] <= 1.0
+        assert r["nll"] > 0 and 0 <= r["brier"] <= 2
+        assert sum(r["reliability"]["counts"]) == 1000  # one test batch
+    assert rows[2]["spike_grad"].startswith("IWST(p=1.0")
+    assert rows[1]["temperature"] > 0
+    # temperature scaling changes neither the accuracy nor the training
+    assert rows[1]["accuracy"] == rows[0]["accuracy"]
+    summary = {r["method"]: r for r in saved["summary"]}
+    fast = summary["fast_sigmoid(25)"]
+    assert fast["test_accuracy"] == [rows[0]["test_accuracy"], rows[5]["test_accuracy"]]
+    assert fast["step_ratio"] == 1.0 and summary["SBNN (MC, K=2)"]["step_ratio"] > 0
 
 
 def test_main_job_reports_missing_data(tmp_path, monkeypatch, capsys):
@@ -117,6 +131,8 @@ def _offline(load):
         (["--p", "2"], r"p must be in \[0, 1\], got 2.0"),
         (["--epochs", "0"], r"--epochs must be >= 1, got 0"),
         (["--lr", "0"], r"--lr must be > 0, got 0.0"),
+        (["--mc-samples", "0"], r"--mc-samples must be >= 1, got 0"),
+        (["--posterior-std", "-1"], r"--posterior-std must be > 0, got -1.0"),
     ],
 )
 def test_main_job_rejects_bad_arguments(argv, message, capsys):
