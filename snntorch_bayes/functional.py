@@ -176,7 +176,8 @@ def iw_weight(prob: torch.Tensor, p: float, max_weight: float | None = None) -> 
 
 
 def exp_normal(x: torch.Tensor) -> torch.Tensor:
-    r""":math:`e^x`, flushed to exactly 0 where it would be subnormal.
+    r""":math:`e^x`, flushed to exactly 0 below :math:`\log(\text{tiny}) + 1`
+    (tiny: the smallest normal number of the dtype), so never subnormal.
 
     On CPU, ``torch.exp`` takes a slow path (about 30x slower, measured
     with torch 2.14) for arguments below the log of the smallest normal

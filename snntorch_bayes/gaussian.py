@@ -191,15 +191,23 @@ def lrt_conv2d(
         >>> cur.mean.item(), cur.var.item()
         (9.0, 4.5)
 
-    :param x: ``[B, C, H, W]``
+    :param x: ``[B, C, H, W]`` or ``[C, H, W]``
     :param weight_mean: :math:`\mu_W`, ``[O, C / groups, kh, kw]``
     :param weight_var: :math:`\sigma_W^2`, same shape
     :param bias_mean: :math:`\mu_b`, ``[O]`` or ``None``
     :param bias_var: :math:`\sigma_b^2`, ``[O]`` or ``None``
     """
     channels = weight_mean.shape[1] * groups
+    if x.dim() == 3:  # unbatched, as nn.Conv2d accepts
+        out = lrt_conv2d(
+            x.unsqueeze(0), weight_mean, weight_var, bias_mean, bias_var, stride, padding,
+            dilation, groups,
+        )  # fmt: skip
+        return GaussianCurrent(out.mean[0], out.var[0])
     if x.dim() != 4 or x.shape[1] != channels:
-        raise ValueError(f"input must be [B, {channels}, H, W], got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"input must be [B, {channels}, H, W] or [{channels}, H, W], got shape {tuple(x.shape)}"
+        )
     out_channels = weight_mean.shape[0]
     bias = None if bias_mean is None else torch.cat((bias_mean, bias_var))
     out = F.conv2d(

@@ -386,6 +386,16 @@ class BayesConv2d(_BayesLayer):
                 f"in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                 f"divisible by groups ({groups})"
             )
+        for name, value in (
+            ("kernel_size", kernel_size),
+            ("stride", stride),
+            ("dilation", dilation),
+        ):
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in _pair(value)):
+                raise ValueError(f"{name} must be integers >= 1, got {value!r}")
+        # torch's own checks of padding (strings, "same" with stride > 1), on a meta twin
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                  device="meta")  # fmt: skip
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size)

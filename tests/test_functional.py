@@ -273,3 +273,97 @@ def test_hash_uniform_is_deterministic_and_uniform(dtype):
     assert abs(np.corrcoef(v[:-1].double().numpy(), v[1:].double().numpy())[0, 1]) < 0.02
     nudged = Fn.hash_uniform(torch.nextafter(x, torch.tensor(math.inf, dtype=dtype)), seed)
     assert abs(np.corrcoef(u.double().numpy(), nudged.double().numpy())[0, 1]) < 0.02
+
+
+# --------------------------------------------------------------------------
+# gaussian_weighted_density and exp_normal
+# --------------------------------------------------------------------------
+
+
+def _weighted_density_reference(s: torch.Tensor, p: float, max_weight: float | None):
+    """phi(s) min((2 Phi(s))^-p, w_max) in log space, in float64."""
+    log_prob = torch.special.log_ndtr(s)
+    return torch.exp(Fn.log_pdf(s, "gaussian") + Fn.log_iw_weight(log_prob, p, max_weight))
+
+
+@pytest.mark.parametrize("max_weight", [None, 3.0])
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize(
+    "dtype, floor, rtol", [(torch.float64, 1e-300, 1e-10), (torch.float32, 1e-30, 1e-4)]
+)
+def test_gaussian_weighted_density_matches_the_log_space_reference(
+    p, max_weight, dtype, floor, rtol
+):
+    """Down to where the reference underflows (1e-300 / 1e-30), across the
+    switch to the asymptotic Mills series (s = -26 / -8)."""
+    s = torch.linspace(-60, 60, 24001, dtype=torch.float64).to(dtype)
+    s64 = s.double()  # the reference at the very points evaluated
+    out = Fn.gaussian_weighted_density(s, p, max_weight)
+    assert out.dtype == dtype and torch.isfinite(out).all() and (out >= 0).all()
+    reference = _weighted_density_reference(s64, p, max_weight)
+    kept = reference > floor
+    assert kept.sum() > 1000
+    rel = (out.double() - reference).abs()[kept] / reference[kept]
+    assert rel.max().item() < rtol, (rel.max().item(), s64[kept][rel.argmax()].item())
+    # below the floor the result is as small as the reference
+    assert (out.double()[~kept] <= 2 * floor).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("max_weight", [None, 3.0])
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+def test_gaussian_weighted_density_is_finite_for_extreme_inputs(p, max_weight, dtype):
+    s = torch.tensor([-1e4, -1e3, -200.0, -26.0, -8.0, 0.0, 8.0, 200.0, 1e3, 1e4], dtype=dtype)
+    out = Fn.gaussian_weighted_density(s, p, max_weight)
+    assert out.dtype == dtype and torch.isfinite(out).all() and (out >= 0).all()
+    if p == 1.0 and max_weight is None:  # phi/(2 Phi) = (|s| + 1/|s| + O(|s|^-3))/2
+        tail = -s[:3].double()
+        torch.testing.assert_close(out[:3].double(), (tail + 1 / tail) / 2, rtol=1e-6, atol=0)
+    else:  # every other weight is bounded by a power of phi
+        assert (out[[0, 1, 2, -1, -2, -3]] == 0).all()
+
+
+def test_gaussian_weighted_density_p1_matches_scipy_in_the_deep_tail():
+    """p = 1 gives the inverse Mills ratio phi(s) / (2 Phi(s)).  SciPy's
+    norm.pdf / norm.cdf holds while both are representable (s > -37); below,
+    the same ratio is sqrt(2/pi) / erfcx(-s/sqrt2)."""
+    s = torch.linspace(-200, -26, 17401, dtype=torch.float64)
+    ours = Fn.gaussian_weighted_density(s, 1.0).numpy()
+    sn = s.numpy()
+    mills = math.sqrt(2 / math.pi) / special.erfcx(-sn / math.sqrt(2))
+    np.testing.assert_allclose(ours, mills / 2, rtol=1e-10)
+    direct = sn > -37
+    ratio = stats.norm.pdf(sn[direct]) / stats.norm.cdf(sn[direct])
+    np.testing.assert_allclose(ours[direct], ratio / 2, rtol=1e-10)
+    # the float32 path switches to the series at s = -8
+    s32 = torch.linspace(-200, -4, 19601)
+    mills32 = math.sqrt(2 / math.pi) / special.erfcx(-s32.double().numpy() / math.sqrt(2))
+    np.testing.assert_allclose(
+        Fn.gaussian_weighted_density(s32, 1.0).numpy(), mills32 / 2, rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_exp_normal_equals_exp_above_its_floor_and_is_exactly_zero_below(dtype):
+    """exp_normal never returns a subnormal: it equals torch.exp bit for bit
+    for x >= log(tiny) + 1 and is exactly 0 below that floor, which sits one
+    unit above the subnormal boundary (results in [tiny, e*tiny) flush too)."""
+    tiny = torch.finfo(dtype).tiny
+    floor = math.log(tiny) + 1.0
+    x = torch.cat(
+        [
+            torch.linspace(floor - 50, 50, 200_001, dtype=torch.float64).to(dtype),
+            torch.tensor([-math.inf, -1e30, floor, math.log(tiny), 0.0], dtype=dtype),
+        ]
+    )
+    out = Fn.exp_normal(x)
+    exact = torch.exp(x)
+    above = x >= floor
+    assert torch.equal(out[above], exact[above])
+    assert (out[~above] == 0).all()
+    # never subnormal, and the flushed values are below e * tiny
+    assert ((out == 0) | (out >= tiny)).all()
+    assert (exact[~above] < math.e * tiny).all()
+    # wherever torch.exp is subnormal or 0, the result is exactly 0
+    assert (out[exact < tiny] == 0).all() and (exact < tiny).sum() > 1000
+    assert out.dtype == dtype
