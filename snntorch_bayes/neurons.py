@@ -46,7 +46,7 @@ from __future__ import annotations
 import torch
 from snntorch import Leaky, Synaptic
 
-from snntorch_bayes.functional import normal_cdf
+from snntorch_bayes.functional import gaussian_weighted_density, normal_cdf
 from snntorch_bayes.gaussian import GaussianCurrent, check_current
 from snntorch_bayes.layers import Variational
 from snntorch_bayes.surrogate import IWST, iw_st
@@ -115,6 +115,14 @@ class _VariationalNeuron(Variational):
     spike_grad: IWST
     _firing_record = None
 
+    def _prepare(self) -> None:
+        """Create the autograd function now, outside any compiled region."""
+        _sampled_spike(self.spike_grad.p, self.spike_grad.max_weight)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._prepare()
+
     def _noise(
         self, mean: torch.Tensor, var: torch.Tensor | None
     ) -> tuple[torch.Tensor | float, torch.Tensor]:
@@ -125,27 +133,25 @@ class _VariationalNeuron(Variational):
             std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
         return std, torch.randn_like(mean)
 
-    def _spike(
-        self,
-        mem: torch.Tensor,
-        noise: torch.Tensor | None,
-        std: torch.Tensor | float,
-    ) -> torch.Tensor:
-        """Spikes :math:`H(U - \\theta)` of the new membrane with the IW-ST
-        gradient at :math:`a = (\\mu - \\theta)/\\sqrt v` (``noise`` is the
-        sampled part :math:`U - \\mu`), or the deterministic spike."""
-        shifted = mem - self.threshold
-        fired = shifted > 0
-        if noise is None:
-            return self.spike_grad.estimate(shifted, fired) * self.graded_spikes_factor
-        if isinstance(std, torch.Tensor):
-            std = std.clamp_min(torch.finfo(std.dtype).tiny)
-        a = (shifted - noise) / std
+    def _sample(
+        self, mu: torch.Tensor, std: torch.Tensor | float, eps: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Spikes and membrane :math:`U = \mu + \sqrt v\,\varepsilon` of
+        ``"sample"`` mode (see :func:`_sampled_spike`)."""
+        if not isinstance(std, torch.Tensor):
+            std = mu.new_tensor(std)
+        g = self.spike_grad
+        spk, mem = _sampled_spike(g.p, g.max_weight).apply(mu, std, eps, self.threshold)
         if self._firing_record is not None:
+            a = (mu - self.threshold) / std.clamp_min(torch.finfo(std.dtype).tiny)
             self._firing_record.add(self, normal_cdf(a))
-        # the estimator divides by its own scale s, so feed it a * s: dz/da = phi(a) w(z)
-        scale = self.spike_grad.scale
-        return self.spike_grad.estimate(a * scale, fired) * self.graded_spikes_factor
+        return spk * self.graded_spikes_factor, mem
+
+    def _fire(self, mem: torch.Tensor) -> torch.Tensor:
+        """Deterministic spikes :math:`H(U - \theta)` with the estimator's
+        gradient at scale ``spike_grad.scale`` (``"mean"`` mode)."""
+        shifted = mem - self.threshold
+        return self.spike_grad.estimate(shifted, shifted > 0) * self.graded_spikes_factor
 
     def _emitted(self, mem: torch.Tensor) -> torch.Tensor:
         """The spike emitted with membrane ``mem`` (the reset signal)."""
@@ -246,6 +252,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             graded_spikes_factor, learn_graded_spikes_factor, reset_delay,
         )  # fmt: skip
+        self._prepare()
 
     def reset_mem(self) -> torch.Tensor:
         """Clear the state: the membrane becomes an empty tensor, filled with
@@ -266,20 +273,22 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         if self.mem.shape != mean.shape:
             self.mem = torch.zeros_like(mean)
         reset = self._emitted(self.mem)
+        beta = self.beta.clamp(0, 1)
         if self.sampling:
             std, eps = self._noise(mean, var)
-            noise = std * eps
-            current = mean + noise
+            carried = (1 - reset) * self.mem if self._reset_mechanism == "zero" else self.mem
+            mu = beta * carried + mean
+            if self._reset_mechanism == "subtract":
+                mu = mu - reset * self.threshold
+            spk, self.mem = self._sample(mu, std, eps)
         else:
-            noise = std = None
-            current = mean
-        # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
-        if self._reset_mechanism == "zero":  # the carried membrane is zeroed
-            self.mem = (1 - reset) * self.mem
-        self.mem = self.beta.clamp(0, 1) * self.mem + current
-        if self._reset_mechanism == "subtract":
-            self.mem = self.mem - reset * self.threshold
-        spk = self._spike(self.mem, noise, std)
+            # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
+            if self._reset_mechanism == "zero":  # the carried membrane is zeroed
+                self.mem = (1 - reset) * self.mem
+            self.mem = beta * self.mem + mean
+            if self._reset_mechanism == "subtract":
+                self.mem = self.mem - reset * self.threshold
+            spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
             return spk
         return spk, self.mem
@@ -356,6 +365,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             learn_alpha, learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             reset_delay,
         )  # fmt: skip
+        self._prepare()
 
     def reset_mem(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Clear both states (empty tensors, zeros of the input's shape at
@@ -387,24 +397,27 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         if self.mem.shape != mean.shape:
             self.mem = torch.zeros_like(mean)
         reset = self._emitted(self.mem)
+        alpha, beta = self.alpha.clamp(0, 1), self.beta.clamp(0, 1)
         if self.sampling:
             std, eps = self._noise(mean, var)
-            noise = std * eps
-            current = mean + noise
-        else:
-            noise = std = None
-            current = mean
-        # snnTorch's arithmetic, in its order
-        self.syn = self.alpha.clamp(0, 1) * self.syn + current
-        self.mem = self.beta.clamp(0, 1) * self.mem + self.syn
-        if self._reset_mechanism == "subtract":
-            self.mem = self.mem - reset * self.threshold
-        elif self._reset_mechanism == "zero":  # the whole new membrane
-            self.mem = self.mem - self.mem * reset
-            if noise is not None:
-                noise = noise * (1 - reset)
+            syn = alpha * self.syn + mean
+            mu = beta * self.mem + syn
+            self.syn = syn + std * eps
+            if self._reset_mechanism == "subtract":
+                mu = mu - reset * self.threshold
+            elif self._reset_mechanism == "zero":  # the whole new membrane, noise included
+                mu = mu * (1 - reset)
                 std = std * (1 - reset)
-        spk = self._spike(self.mem, noise, std)
+            spk, self.mem = self._sample(mu, std, eps)
+        else:
+            # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Synaptic exactly
+            self.syn = alpha * self.syn + mean
+            self.mem = beta * self.mem + self.syn
+            if self._reset_mechanism == "subtract":
+                self.mem = self.mem - reset * self.threshold
+            elif self._reset_mechanism == "zero":
+                self.mem = self.mem - self.mem * reset
+            spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
             return spk
         return spk, self.syn, self.mem
@@ -413,6 +426,60 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         """An ``snn.Synaptic`` with the same parameters and a deterministic
         copy of ``spike_grad``; it computes what ``"mean"`` mode computes."""
         return _copy_neuron(self, Synaptic)
+
+
+_SAMPLED_SPIKE: dict[tuple, type[torch.autograd.Function]] = {}
+
+
+def _sampled_spike(p: float, max_weight: float | None) -> type[torch.autograd.Function]:
+    r"""The autograd function of one sampled step (memoised per estimator
+    configuration; the hyper-parameters are closed over, as in
+    :mod:`snntorch_bayes.surrogate`, so ``torch.compile`` specialises on them).
+
+    ``apply(mu, std, eps, threshold)`` returns :math:`z = H(U - \theta)` and
+    :math:`U = \mu + \sigma\varepsilon`.  Backward, with
+    :math:`a = (\mu - \theta)/\sigma` and the IW-ST coefficient
+    :math:`c = \varphi(a)\min((2P(z))^{-p}, w_{\max})`:
+
+    .. math::
+
+        \bar a = \bar z\, c,\quad
+        \bar\mu = \bar U + \bar a/\sigma,\quad
+        \bar\sigma = \bar U\varepsilon - \bar a\, a/\sigma,\quad
+        \bar\theta = -\textstyle\sum \bar a/\sigma,
+
+    the same gradients autograd gives for the reparameterised membrane plus
+    the estimator at :math:`a` (tested), in fewer passes over memory.
+    """
+    key = (p, max_weight)
+    function = _SAMPLED_SPIKE.get(key)
+    if function is not None:
+        return function
+
+    class _SampledSpike(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, mu, std, eps, threshold):
+            mem = mu + std * eps
+            fired = mem - threshold > 0
+            safe = std.clamp_min(torch.finfo(std.dtype).tiny)
+            a = (mu - threshold) / safe
+            ctx.save_for_backward(a, fired, safe, eps)
+            ctx.shapes = (std.shape, threshold.shape, threshold.requires_grad)
+            return fired.to(mu.dtype), mem
+
+        @staticmethod
+        def backward(ctx, grad_spk, grad_mem):
+            a, fired, safe, eps = ctx.saved_tensors
+            std_shape, threshold_shape, threshold_grad = ctx.shapes
+            signed = torch.where(fired, a, -a)
+            grad_a = grad_spk * gaussian_weighted_density(signed, p, max_weight) / safe
+            grad_mu = grad_mem + grad_a
+            grad_std = (grad_mem * eps - grad_a * a).sum_to_size(std_shape)
+            grad_threshold = -grad_a.sum_to_size(threshold_shape) if threshold_grad else None
+            return grad_mu, grad_std, None, grad_threshold
+
+    _SAMPLED_SPIKE[key] = _SampledSpike
+    return _SampledSpike
 
 
 def _copy_neuron(neuron: _VariationalNeuron, cls: type) -> torch.nn.Module:

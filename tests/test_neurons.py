@@ -294,7 +294,7 @@ def test_reset_always_equals_the_spike_emitted_one_step_before(cls, reset):
             new_syn = neuron.alpha * prev_syn + current
             want = beta * prev_mem + new_syn
             want = want - want * prev_spk if reset == "zero" else want - prev_spk * THETA
-        torch.testing.assert_close(mem, want, rtol=0, atol=1e-6)
+        torch.testing.assert_close(mem, want, rtol=1e-6, atol=1e-6)  # a wrong reset is off by 1
         assert torch.equal(emitted, (mem > THETA).float())
         prev_emitted = emitted
         fired += int(emitted.sum())
@@ -640,3 +640,29 @@ def test_elbo_scales_the_summed_kl_by_the_training_set_size():
     for bad in ({"num_train": 0}, {"num_train": 10, "warmup_steps": -1}):
         with pytest.raises(ValueError, match="must be an integer"):
             sb.ELBO(**bad)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("threshold_shape", [(), (6,)])
+def test_fused_sampled_step_equals_autograd_of_its_definition(p, threshold_shape):
+    """The hand-written backward of the sampled step equals autograd through
+    U = mu + sigma eps and the IW-ST estimator at a = (mu - theta)/sigma,
+    including the gradients of a learnable threshold and a scalar sigma."""
+    from snntorch_bayes.neurons import _sampled_spike
+
+    g = torch.Generator().manual_seed(3)
+    mu = torch.randn(5, 6, dtype=F64, generator=g).requires_grad_()
+    eps = torch.randn(5, 6, dtype=F64, generator=g)
+    theta = (1 + 0.1 * torch.rand(threshold_shape, dtype=F64, generator=g)).requires_grad_()
+    up_spk, up_mem = torch.randn(2, 5, 6, dtype=F64, generator=g)
+    for std in (torch.rand(5, 6, dtype=F64, generator=g) + 0.2, torch.tensor(0.7, dtype=F64)):
+        std.requires_grad_()
+        spk, mem = _sampled_spike(p, None).apply(mu, std, eps, theta)
+        fused = torch.autograd.grad((spk * up_spk + mem * up_mem).sum(), (mu, std, theta))
+        ref_mem = mu + std * eps
+        a = (mu - theta) / std
+        ref_spk = iw_st(p=p, noise="gaussian", scale=1.0).estimate(a, ref_mem > theta)
+        assert torch.equal(spk, ref_spk.detach()) and torch.equal(mem, ref_mem.detach())
+        ref = torch.autograd.grad((ref_spk * up_spk + ref_mem * up_mem).sum(), (mu, std, theta))
+        for got, want in zip(fused, ref, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
