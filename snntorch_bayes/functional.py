@@ -229,9 +229,10 @@ def gaussian_weighted_density(
         return density.to(signed.dtype)
     tail = s < _MILLS_SWITCH[dtype]
     mills = density / normal_cdf(s)  # phi(s) / Phi(s)
-    # the tail is an outcome of probability < 1e-15 (float32): skip it unless
-    # present (eager mode may branch on data; a compiled graph may not)
-    if torch.compiler.is_compiling() or bool(tail.any()):
+    # the tail is an outcome of probability < 1e-15 (float32): on the CPU, skip
+    # it unless present; a compiled graph or an accelerator (no host sync)
+    # always evaluates it
+    if torch.compiler.is_compiling() or s.device.type != "cpu" or bool(tail.any()):
         u = 1.0 / (s * s)
         series = -s / (1.0 - u * (1.0 - u * (3.0 - u * (15.0 - 105.0 * u))))
         mills = torch.where(tail, series, mills)
