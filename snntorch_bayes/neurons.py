@@ -148,7 +148,7 @@ class _VariationalNeuron(Variational):
         return spk * self.graded_spikes_factor, mem
 
     def _fire(self, mem: torch.Tensor) -> torch.Tensor:
-        """Deterministic spikes :math:`H(U - \theta)` with the estimator's
+        r"""Deterministic spikes :math:`H(U - \theta)` with the estimator's
         gradient at scale ``spike_grad.scale`` (``"mean"`` mode)."""
         shifted = mem - self.threshold
         return self.spike_grad.estimate(shifted, shifted > 0) * self.graded_spikes_factor
