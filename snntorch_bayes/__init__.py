@@ -12,11 +12,14 @@ networks on top of snnTorch.
 * :mod:`snntorch_bayes.functional` -- the pure maths behind the estimators
 * :mod:`snntorch_bayes.diagnostics` -- exact enumeration for small networks
 * :mod:`snntorch_bayes.datasets` -- real data from torchvision or a local copy
+  (MNIST, Fashion-MNIST, spike-encoded Free Spoken Digits)
+* :mod:`snntorch_bayes.audio` -- filterbank and send-on-delta spike encoding
 * :mod:`snntorch_bayes.models`, :mod:`snntorch_bayes.training` -- reference
   networks and loops
 """
 
 from snntorch_bayes import (
+    audio,
     calibration,
     datasets,
     diagnostics,
@@ -68,6 +71,7 @@ __all__ = [
     "VariationalLeaky",
     "VariationalSynaptic",
     "__version__",
+    "audio",
     "avg_pool2d",
     "bias_penalty",
     "calibration",

@@ -41,12 +41,15 @@ __all__ = [
     "TEMPERATURE_BOUNDS",
     "ReliabilityCurve",
     "accuracy",
+    "auroc",
     "bayesian_model_average",
     "brier_score",
     "expected_calibration_error",
     "fit_temperature",
+    "mutual_information",
     "negative_log_likelihood",
     "plot_reliability",
+    "predictive_entropy",
     "predictive_metrics",
     "reliability_curve",
     "temperature_scale",
@@ -633,3 +636,86 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, max_iter: int =
     if _nll_at(z, zy, math.exp(-u)) > _nll_at(z, zy, 1.0):
         return 1.0
     return math.exp(u)
+
+
+# --------------------------------------------------------------------------- #
+# uncertainty scores and out-of-distribution detection
+# --------------------------------------------------------------------------- #
+def predictive_entropy(probs: torch.Tensor) -> torch.Tensor:
+    r"""Entropy of each predictive distribution,
+    :math:`H[p_b] = -\sum_c p_{bc}\log p_{bc}` (with :math:`0\log 0 = 0`), in
+    nats: 0 for a one-hot prediction, :math:`\log C` for a uniform one.
+
+    :param probs: ``[B, C]`` probabilities
+    :return: ``[B]``, the dtype and device of ``probs``
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.calibration import predictive_entropy
+        >>> predictive_entropy(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
+        tensor([0.0000, 0.6931])
+    """
+    _validate(probs)
+    return 0.0 - torch.special.xlogy(probs, probs).sum(-1)  # 0.0 -: no "-0.0"
+
+
+def mutual_information(logits: torch.Tensor) -> torch.Tensor:
+    r"""Mutual information between the prediction and the sampled model
+    (the *epistemic* part of the uncertainty; BALD, Houlsby et al., 2011),
+    from :math:`K` Monte-Carlo passes:
+
+    .. math::
+
+        I_b = H\Bigl[\tfrac1K\textstyle\sum_k p_{kb}\Bigr]
+            - \tfrac1K\textstyle\sum_k H[p_{kb}],
+        \qquad p_{kb} = \operatorname{softmax}(z_{kb}),
+
+    which is :math:`\ge 0`, and 0 when every pass agrees.
+
+    :param logits: ``[K, B, C]`` logits of :math:`K \ge 1` passes
+    :return: ``[B]``
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.calibration import mutual_information
+        >>> two_opinions = torch.tensor([[[50.0, 0.0]], [[0.0, 50.0]]])
+        >>> round(mutual_information(two_opinions).item(), 4)  # log 2
+        0.6931
+    """
+    _validate(logits, name="logits", ndim=3, is_probs=False)
+    p = torch.softmax(logits, dim=-1)
+    mean_entropy = -torch.special.xlogy(p, p).sum(-1).mean(0)
+    total = predictive_entropy(bayesian_model_average(logits))
+    return (total - mean_entropy).clamp_min(0.0)
+
+
+def auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
+    r"""Area under the ROC curve of a score that should be higher for
+    out-of-distribution examples: the probability that a random
+    out-of-distribution example scores higher than a random in-distribution
+    one, ties counting one half (the Mann-Whitney statistic).  1 separates
+    perfectly, 0.5 is chance.
+
+    :param scores_in: ``[N]`` scores of in-distribution examples
+    :param scores_out: ``[M]`` scores of out-of-distribution examples
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.calibration import auroc
+        >>> auroc(torch.tensor([0.1, 0.4]), torch.tensor([0.4, 0.9]))
+        0.875
+    """
+    for name, s in (("scores_in", scores_in), ("scores_out", scores_out)):
+        _validate(s, name=name, ndim=1, is_probs=False)
+    scores = torch.cat([scores_in, scores_out]).detach().to("cpu", torch.float64)
+    n_in, n_out = scores_in.numel(), scores_out.numel()
+    # ranks 1..n, ties sharing their average rank
+    _, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
+    last = counts.cumsum(0).double()
+    mean_rank = last - (counts.double() - 1) / 2
+    ranks = mean_rank[inverse]
+    u = ranks[n_in:].sum().item() - n_out * (n_out + 1) / 2
+    return u / (n_in * n_out)

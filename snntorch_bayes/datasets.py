@@ -12,6 +12,7 @@ dataset                  local copy variable              loader
 ======================== ================================ =====================
 MNIST                    ``SNNTORCH_BAYES_MNIST``         :func:`mnist`
 Fashion-MNIST            ``SNNTORCH_BAYES_FASHION_MNIST`` :func:`fashion_mnist`
+Free Spoken Digit        ``SNNTORCH_BAYES_FSDD``          :class:`SpikingFSDD`
 ======================== ================================ =====================
 
 The data root defaults to ``$SNNTORCH_BAYES_DATA``, else ``./data``.
@@ -30,10 +31,21 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
+import tarfile
+import tempfile
+import urllib.request
+import wave
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["DatasetNotFoundError", "data_root", "fashion_mnist", "mnist"]
+import numpy as np
+import torch
+
+from snntorch_bayes.audio import encode_audio
+
+__all__ = ["DatasetNotFoundError", "SpikingFSDD", "data_root", "fashion_mnist", "mnist"]
 
 _IDX_FILES = (
     "train-images-idx3-ubyte",
@@ -175,3 +187,135 @@ def fashion_mnist(
         local_copy,
         download,
     )
+
+
+# --------------------------------------------------------------------------
+# Free Spoken Digit Dataset, spike-encoded
+# --------------------------------------------------------------------------
+
+#: The FSDD release the download fetches (its ``recordings/`` folder is used).
+FSDD_URL = (
+    "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
+)
+_FSDD_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
+
+
+def _install_fsdd(source: Path, target: Path) -> None:
+    """Copy the WAVs of an FSDD archive (``.tar.gz``) or folder into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        with tarfile.open(source) as archive:
+            for member in archive.getmembers():
+                name = Path(member.name).name
+                if member.isfile() and _FSDD_NAME.match(name):
+                    with archive.extractfile(member) as src, open(target / name, "wb") as dst:
+                        shutil.copyfileobj(src, dst)  # by base name: no path traversal
+    elif source.is_dir():
+        for path in source.rglob("*.wav"):
+            if _FSDD_NAME.match(path.name):
+                shutil.copyfile(path, target / path.name)
+    else:
+        raise DatasetNotFoundError(f"the FSDD local copy {source} does not exist")
+    if not any(target.glob("*.wav")):
+        raise DatasetNotFoundError(f"{source} holds no FSDD recordings (d_speaker_i.wav)")
+
+
+def _read_wav(path: Path) -> torch.Tensor:
+    with wave.open(str(path)) as f:
+        if f.getnchannels() != 1 or f.getsampwidth() != 2:
+            raise ValueError(f"{path}: expected 16-bit mono, got {f.getnchannels()} channels")
+        data = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
+    return torch.from_numpy(data.astype(np.float32) / 32768.0)
+
+
+class SpikingFSDD(torch.utils.data.Dataset):
+    """The Free Spoken Digit Dataset (3,000 recordings of the digits 0-9 by
+    six speakers, 8 kHz) encoded as spike events by
+    :func:`snntorch_bayes.audio.encode_audio` (mel filterbank, then
+    send-on-delta): *spike-encoded FSDD*, a stand-in for spoken-digit spiking
+    benchmarks such as SHD, not SHD itself.
+
+    Items are ``(events, label)``: a structured array with fields
+    ``t`` (microseconds), ``x`` (channel) and ``p`` (polarity), tonic's audio
+    layout, so tonic's transforms apply, e.g.
+    ``tonic.transforms.ToFrame(sensor_size=SpikingFSDD.sensor_size(64),
+    n_time_bins=50)`` passed as ``transform``.  The split is the official
+    one: recordings 0-4 of every speaker and digit are the test set (300),
+    5-49 the training set (2,700).
+
+    Example::
+
+        >>> from snntorch_bayes.datasets import SpikingFSDD
+        >>> train = SpikingFSDD(train=True)  # doctest: +SKIP
+        >>> events, label = train[0]  # doctest: +SKIP
+
+    :param root: data root (see :func:`data_root`); recordings go to
+        ``root/FSDD/recordings``
+    :param train: the training split, else the test split
+    :param transform: applied to each item's events (e.g. a tonic transform)
+    :param local_copy: the FSDD ``.tar.gz`` or a folder holding its WAVs;
+        defaults to ``$SNNTORCH_BAYES_FSDD``
+    :param download: fetch :data:`FSDD_URL` if no copy is present
+    :param num_channels: filterbank channels. Defaults to 64
+    :param threshold: send-on-delta step, in nats of log energy. Defaults to 0.5
+    """
+
+    sample_rate = 8000
+
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        train: bool = True,
+        transform: Callable | None = None,
+        local_copy: str | os.PathLike | None = None,
+        download: bool = True,
+        num_channels: int = 64,
+        threshold: float = 0.5,
+    ) -> None:
+        folder = data_root(root) / "FSDD" / "recordings"
+        if not any(folder.glob("*.wav")):
+            local = local_copy or os.environ.get("SNNTORCH_BAYES_FSDD")
+            if local:
+                _install_fsdd(Path(local), folder)
+            elif download:
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        archive = Path(tmp) / "fsdd.tar.gz"
+                        urllib.request.urlretrieve(FSDD_URL, archive)
+                        _install_fsdd(archive, folder)
+                except Exception as err:  # network errors come in many types
+                    raise DatasetNotFoundError(
+                        f"FSDD not found in {folder.resolve()}, no local copy was given "
+                        f"(local_copy or $SNNTORCH_BAYES_FSDD), and the download failed "
+                        f"({type(err).__name__}: {err}). Provide the recordings with "
+                        "SNNTORCH_BAYES_FSDD=/path/to/fsdd-recordings.tar.gz (or a folder)."
+                    ) from None
+            else:
+                raise DatasetNotFoundError(
+                    f"FSDD not found in {folder.resolve()} and download=False; set "
+                    "SNNTORCH_BAYES_FSDD=/path/to/fsdd-recordings.tar.gz (or a folder)"
+                )
+        self.files = []
+        for path in sorted(folder.glob("*.wav")):
+            match = _FSDD_NAME.match(path.name)
+            if match and (int(match[3]) >= 5) == train:
+                self.files.append((path, int(match[1])))
+        self.targets = [label for _, label in self.files]
+        self.transform = transform
+        self.num_channels = num_channels
+        self.threshold = threshold
+
+    @staticmethod
+    def sensor_size(num_channels: int = 64) -> tuple[int, int, int]:
+        """tonic's ``sensor_size`` of the events: ``(num_channels, 1, 2)``."""
+        return (num_channels, 1, 2)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int):
+        path, label = self.files[index]
+        events = encode_audio(_read_wav(path), self.sample_rate, self.num_channels, self.threshold)
+        if self.transform is not None:
+            events = self.transform(events)
+        return events, label

@@ -35,6 +35,15 @@ exactly what ``snn.Leaky`` / ``snn.Synaptic`` computes on the mean current:
 :math:`z_t = H(U_t - \theta)`.  :func:`~snntorch_bayes.to_snntorch` turns the
 neurons into those classes.
 
+**Intrinsic noise** (our formulation).  With ``intrinsic_noise`` :math:`s_0 > 0`
+the current's variance is :math:`v_t + s_0^2`: the posterior noise plus an
+independent noise current of the neuron's own.  Posterior noise alone can be
+too small: a layer fed by sparse spikes has :math:`v_t \approx \sigma_b^2`,
+so :math:`a_t \ll 0`, :math:`\varphi(a_t) \approx 0`, the estimator's
+gradient vanishes and the network stays silent (measured on snnTorch's
+tutorial-6 convolutional network: with :math:`s_0 = 0` its second layer
+never fired and nothing was learnt; with :math:`s_0 = 0.5\,\theta` it trained).
+
 Conventions kept from snnTorch 1.0.0: reset by subtracting ``threshold``
 (not :math:`\beta\theta`), applied one step later (``reset_delay=True``);
 ``beta``/``alpha`` clamped to [0, 1]; the zero reset of ``Synaptic`` zeroes
@@ -42,6 +51,8 @@ the whole new membrane, that of ``Leaky`` the carried one.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from snntorch import Leaky, Synaptic
@@ -87,6 +98,12 @@ def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST
     return spike_grad
 
 
+def _check_intrinsic(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ValueError(f"intrinsic_noise must be in [0, inf), got {value!r}")
+    return float(value)
+
+
 def _split_input(name: str, input_: object) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``(mean, var)`` of a Gaussian current; ``var`` is ``None`` for a tensor."""
     if isinstance(input_, GaussianCurrent):
@@ -130,6 +147,8 @@ class _VariationalNeuron(Variational):
         if var is None:
             std = self.spike_grad.scale
         else:
+            if self.intrinsic_noise:
+                var = var + self.intrinsic_noise**2
             std = var.clamp_min(torch.finfo(var.dtype).tiny).sqrt()
         return std, torch.randn_like(mean)
 
@@ -212,6 +231,10 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
     :param graded_spikes_factor: spikes are scaled by it. Defaults to 1
     :param learn_graded_spikes_factor: learnable factor. Defaults to False
     :param reset_delay: must be True
+    :param intrinsic_noise: standard deviation :math:`s_0` of the neuron's own
+        noise current, independent of the posterior noise: a Gaussian input
+        has variance :math:`v_t + s_0^2`. Defaults to 0 (posterior noise only);
+        see :mod:`snntorch_bayes.neurons` for when it is needed
 
     Inputs: input\_, mem
         - **input_** of shape ``(batch, ...)``: a ``GaussianCurrent`` or a tensor
@@ -238,6 +261,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         graded_spikes_factor: float | torch.Tensor = 1.0,
         learn_graded_spikes_factor: bool = False,
         reset_delay: bool = True,
+        intrinsic_noise: float = 0.0,
     ) -> None:
         spike_grad = _check_options(
             "VariationalLeaky",
@@ -252,6 +276,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             graded_spikes_factor, learn_graded_spikes_factor, reset_delay,
         )  # fmt: skip
+        self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
         self._prepare()
 
     def reset_mem(self) -> torch.Tensor:
@@ -327,8 +352,8 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         (torch.Size([2, 3]), torch.Size([2, 3]))
 
     Arguments are those of ``snn.Synaptic``, in its order (``alpha`` is the
-    synaptic decay, ``learn_alpha`` makes it learnable); the rest as in
-    :class:`VariationalLeaky`.
+    synaptic decay, ``learn_alpha`` makes it learnable), then
+    ``intrinsic_noise``; the rest as in :class:`VariationalLeaky`.
 
     Inputs: input\_, syn, mem (pass both states or neither)
 
@@ -351,6 +376,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         state_quant: bool = False,
         output: bool = False,
         reset_delay: bool = True,
+        intrinsic_noise: float = 0.0,
     ) -> None:
         spike_grad = _check_options(
             "VariationalSynaptic",
@@ -365,6 +391,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             learn_alpha, learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             reset_delay,
         )  # fmt: skip
+        self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
         self._prepare()
 
     def reset_mem(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,6 +12,8 @@ import torch
 
 from snntorch_bayes import calibration as cal
 
+F64 = torch.float64
+
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -528,3 +530,44 @@ def test_fit_temperature_accepts_unnormalised_logits():
     logits = torch.tensor([[10.0, -3.0], [-1.0, 4.0], [2.0, 2.5]])
     t = cal.fit_temperature(logits, torch.tensor([0, 1, 0]))
     assert math.isfinite(t) and t > 0
+
+
+# --------------------------------------------------------------------------- #
+# uncertainty scores and out-of-distribution detection
+# --------------------------------------------------------------------------- #
+def test_predictive_entropy_limits_and_formula():
+    from snntorch_bayes.calibration import predictive_entropy
+
+    probs = torch.tensor([[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.2, 0.3, 0.5]], dtype=F64)
+    want = [0.0, math.log(3), -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5))]
+    assert predictive_entropy(probs).tolist() == pytest.approx(want, abs=1e-15)
+
+
+def test_mutual_information_is_entropy_of_mean_minus_mean_entropy():
+    from snntorch_bayes.calibration import mutual_information
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(7, 5, 4, dtype=F64, generator=g) * 3
+    p = logits.softmax(-1).numpy()
+    mean = p.mean(0)
+    want = -(mean * np.log(mean)).sum(-1) + (p * np.log(p)).sum(-1).mean(0)
+    np.testing.assert_allclose(mutual_information(logits).numpy(), want, rtol=1e-12)
+    same = logits[:1].expand(3, -1, -1)
+    assert mutual_information(same).abs().max() < 1e-12
+    with pytest.raises(ValueError, match="num_samples must be >= 1"):
+        mutual_information(logits[:0])
+
+
+def test_auroc_equals_pair_counting_with_ties():
+    from snntorch_bayes.calibration import auroc
+
+    g = torch.Generator().manual_seed(1)
+    a = torch.randint(0, 6, (40,), generator=g).double()
+    b = torch.randint(2, 8, (30,), generator=g).double()
+    pairs = [(1.0 if y > x else 0.5 if y == x else 0.0) for x in a.tolist() for y in b.tolist()]
+    assert auroc(a, b) == pytest.approx(sum(pairs) / len(pairs), abs=1e-12)
+    assert auroc(torch.zeros(3), torch.ones(2)) == 1.0
+    assert auroc(torch.ones(3), torch.zeros(2)) == 0.0
+    assert auroc(torch.ones(3), torch.ones(2)) == 0.5
+    with pytest.raises(ValueError, match="scores_out"):
+        auroc(torch.ones(3), torch.tensor([math.nan]))

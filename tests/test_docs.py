@@ -1,5 +1,6 @@
 """The Python examples in the README and the user guides run as written
-(blocks of one page share a namespace, in order)."""
+(```python blocks of one page share a namespace, in order; fragments that
+are not meant to run on their own are fenced as ```py)."""
 
 from __future__ import annotations
 

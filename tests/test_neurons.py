@@ -666,3 +666,25 @@ def test_fused_sampled_step_equals_autograd_of_its_definition(p, threshold_shape
         ref = torch.autograd.grad((ref_spk * up_spk + ref_mem * up_mem).sum(), (mu, std, theta))
         for got, want in zip(fused, ref, strict=True):
             torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_intrinsic_noise_adds_its_variance_to_the_current():
+    """With intrinsic noise s0 the neuron behaves as if fed N(m, v + s0^2): the
+    gradient formula and the firing rate use sqrt(v + s0^2)."""
+    m, v, s0 = 0.6, 0.05, 0.4
+    total = v + s0**2
+    a = (m - THETA) / math.sqrt(total)
+    lif = force_noise(VariationalLeaky(0.9, intrinsic_noise=s0).to(F64), [-a + 1.5])
+    mean, var = _leaf(m), _leaf(v)
+    spk, _ = lif(GaussianCurrent(mean, var))
+    spk.sum().backward()
+    dz = _phi(a) * (2 * _cdf(a)) ** -1.0
+    assert mean.grad.item() == pytest.approx(dz / math.sqrt(total), rel=1e-12)
+    assert var.grad.item() == pytest.approx(dz * -a / (2 * total), rel=1e-12)
+    n = 40_000
+    lif = VariationalSynaptic(0.0, 0.0, intrinsic_noise=s0)
+    spk, _, _ = lif(GaussianCurrent(torch.full((n,), m), torch.full((n,), v)))
+    assert abs(spk.mean().item() - _cdf(a)) < 5 * math.sqrt(0.25 / n)
+    for bad in (-0.1, math.nan, "0.5"):
+        with pytest.raises(ValueError, match="intrinsic_noise"):
+            VariationalLeaky(0.9, intrinsic_noise=bad)
