@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import csv
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -20,3 +25,26 @@ def write_csv(path: str | Path, rows: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def interleaved_medians(
+    steppers: dict[Hashable, Callable[[], object]], rounds: int, steps: int, log: bool = True
+) -> dict[Hashable, list[float]]:
+    """Time every stepper in ``rounds`` rounds, in a fresh (seeded) random
+    order each round, so drifts of the machine hit every method alike;
+    returns, per key, the median seconds of its ``steps`` calls in each round."""
+    per_round: dict[Hashable, list[float]] = {key: [] for key in steppers}
+    rng = random.Random(0)
+    for r in range(rounds):
+        order = list(steppers)
+        rng.shuffle(order)
+        for key in order:
+            times = []
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                steppers[key]()
+                times.append(time.perf_counter() - t0)
+            per_round[key].append(statistics.median(times))
+        if log:
+            print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    return per_round

@@ -20,16 +20,15 @@ Results go to ``benchmarks/results/lrt_fusion.csv``.
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
-import random
 import statistics
 import sys
-import time
 from datetime import datetime, timezone
 
 import torch
 import torch.nn.functional as F
-from _results import RESULTS, write_csv
+from _results import RESULTS, interleaved_medians, write_csv
 
 
 def two_linear(x, mu, var, bm, bv):
@@ -90,23 +89,14 @@ def main(argv=None) -> int:
             torch.randn(w_shape[0], generator=g, requires_grad=True),
         ]
         mu, rho, bm, br = params
-        times = {f.__name__: [] for f in methods}
         for f in methods:  # warm-up, and all ways agree
             _step(f, x, *params)
             ref = two_linear if "linear" in f.__name__ else two_conv
             var, bv = F.softplus(rho).square(), F.softplus(br).square()
             for got, want in zip(f(x, mu, var, bm, bv), ref(x, mu, var, bm, bv), strict=True):
                 torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-3)
-        for _ in range(args.rounds):
-            order = list(methods)
-            random.shuffle(order)
-            for f in order:
-                per_step = []
-                for _ in range(args.steps):
-                    start = time.perf_counter()
-                    _step(f, x, *params)
-                    per_step.append(time.perf_counter() - start)
-                times[f.__name__].append(statistics.median(per_step))
+        steppers = {f.__name__: functools.partial(_step, f, x, *params) for f in methods}
+        times = interleaved_medians(steppers, args.rounds, args.steps, log=False)
         base = statistics.median(times[methods[0].__name__])
         for f in methods:
             ms = statistics.median(times[f.__name__]) * 1e3

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from pathlib import Path
 
 import snntorch as snn
 import torch
-from _results import RESULTS, write_csv
+from _results import RESULTS, interleaved_medians, write_csv
 from snntorch import surrogate as snn_surrogate
 from step_time import _batch
 from torch import nn
@@ -225,19 +224,7 @@ def main(argv=None) -> int:
             )
             steppers[(mode, name)] = step
 
-    per_round = {key: [] for key in steppers}
-    rng = random.Random(0)
-    for r in range(args.rounds):
-        order = list(steppers)
-        rng.shuffle(order)
-        for key in order:
-            times = []
-            for _ in range(args.steps):
-                t0 = time.perf_counter()
-                steppers[key]()
-                times.append(time.perf_counter() - t0)
-            per_round[key].append(statistics.median(times))
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    per_round = interleaved_medians(steppers, args.rounds, args.steps)
 
     rss = {name: _peak_rss(name, args) for name in METHODS} if args.memory else {}
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import functools
 import platform
-import random
 import statistics
 import sys
 import time
 from datetime import datetime, timezone
 
 import torch
-from _results import RESULTS, write_csv
+from _results import RESULTS, interleaved_medians, write_csv
 from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import datasets, surrogate
@@ -97,19 +96,7 @@ def main(argv=None) -> int:
             )
             steppers[(mode, name)] = step
 
-    per_round = {key: [] for key in steppers}
-    rng = random.Random(0)
-    for r in range(args.rounds):
-        order = list(steppers)
-        rng.shuffle(order)
-        for key in order:
-            times = []
-            for _ in range(args.steps):
-                t0 = time.perf_counter()
-                steppers[key]()
-                times.append(time.perf_counter() - t0)
-            per_round[key].append(statistics.median(times))
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    per_round = interleaved_medians(steppers, args.rounds, args.steps)
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     cpu = platform.processor() or platform.machine()

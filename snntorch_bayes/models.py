@@ -18,7 +18,36 @@ from snntorch_bayes.surrogate import IWST
 __all__ = ["BayesFCSpikingNet", "FCSpikingNet"]
 
 
-class FCSpikingNet(nn.Module):
+class _TwoLayerNet(nn.Module):
+    """The time loop of tutorial 5, shared by its deterministic and
+    variational versions: subclasses build ``fc1, lif1, fc2, lif2``.  The
+    input projection is computed once (the input is constant)."""
+
+    fc1: nn.Module
+    lif1: nn.Module
+    fc2: nn.Module
+    lif2: nn.Module
+
+    def __init__(self, num_steps: int) -> None:
+        super().__init__()
+        if num_steps < 1:
+            raise ValueError(f"num_steps must be in [1, inf), got {num_steps}")
+        self.num_steps = num_steps
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cur1 = self.fc1(x.flatten(1))
+        mem1 = self.lif1.reset_mem()
+        mem2 = self.lif2.reset_mem()
+        spk_rec, mem_rec = [], []
+        for _ in range(self.num_steps):
+            spk1, mem1 = self.lif1(cur1, mem1)
+            spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
+            spk_rec.append(spk2)
+            mem_rec.append(mem2)
+        return torch.stack(spk_rec), torch.stack(mem_rec)
+
+
+class FCSpikingNet(_TwoLayerNet):
     r"""The fully connected network of snnTorch tutorial 5:
     ``Linear(784, 1000) → Leaky → Linear(1000, 10) → Leaky``, run for
     ``num_steps`` steps on a constant input current.
@@ -64,29 +93,14 @@ class FCSpikingNet(nn.Module):
         beta: float = 0.95,
         num_steps: int = 25,
     ) -> None:
-        super().__init__()
-        if num_steps < 1:
-            raise ValueError(f"num_steps must be in [1, inf), got {num_steps}")
-        self.num_steps = num_steps
+        super().__init__(num_steps)
         self.fc1 = nn.Linear(num_inputs, num_hidden)
         self.lif1 = snn.Leaky(beta=beta, spike_grad=spike_grad)
         self.fc2 = nn.Linear(num_hidden, num_outputs)
         self.lif2 = snn.Leaky(beta=beta, spike_grad=spike_grad)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        cur1 = self.fc1(x.flatten(1))
-        mem1 = self.lif1.reset_mem()
-        mem2 = self.lif2.reset_mem()
-        spk_rec, mem_rec = [], []
-        for _ in range(self.num_steps):
-            spk1, mem1 = self.lif1(cur1, mem1)
-            spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
-            spk_rec.append(spk2)
-            mem_rec.append(mem2)
-        return torch.stack(spk_rec), torch.stack(mem_rec)
 
-
-class BayesFCSpikingNet(nn.Module):
+class BayesFCSpikingNet(_TwoLayerNet):
     r"""The tutorial-5 network as a spiking Bayesian neural network:
     ``BayesLinear(784, 1000) → VariationalLeaky → BayesLinear(1000, 10) →
     VariationalLeaky``, no normalisation.
@@ -131,10 +145,7 @@ class BayesFCSpikingNet(nn.Module):
         num_steps: int = 25,
         posterior_std: float = 0.5,
     ) -> None:
-        super().__init__()
-        if num_steps < 1:
-            raise ValueError(f"num_steps must be in [1, inf), got {num_steps}")
-        self.num_steps = num_steps
+        super().__init__(num_steps)
         self.fc1 = BayesLinear(
             num_inputs, num_hidden, posterior_std=posterior_std / math.sqrt(num_inputs)
         )
@@ -143,15 +154,3 @@ class BayesFCSpikingNet(nn.Module):
             num_hidden, num_outputs, posterior_std=posterior_std / math.sqrt(num_hidden)
         )
         self.lif2 = VariationalLeaky(beta=beta, spike_grad=spike_grad)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        cur1 = self.fc1(x.flatten(1))
-        mem1 = self.lif1.reset_mem()
-        mem2 = self.lif2.reset_mem()
-        spk_rec, mem_rec = [], []
-        for _ in range(self.num_steps):
-            spk1, mem1 = self.lif1(cur1, mem1)
-            spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
-            spk_rec.append(spk2)
-            mem_rec.append(mem2)
-        return torch.stack(spk_rec), torch.stack(mem_rec)
