@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import csv
+import platform
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable, Hashable
+from datetime import datetime, timezone
 from pathlib import Path
 
+import torch
+
 RESULTS = Path(__file__).parent / "results"
+
+
+def provenance() -> dict[str, str]:
+    """The columns every results row starts with: when (UTC), on what
+    machine, with which torch, by which command."""
+    cpu = platform.processor() or platform.machine()
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": f"{cpu}, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "command": " ".join(["python", *sys.argv]),
+    }
 
 
 def write_csv(path: str | Path, rows: list[dict]) -> Path:
