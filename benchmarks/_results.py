@@ -6,9 +6,10 @@ import csv
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,3 +65,33 @@ def interleaved_medians(
         if log:
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
     return per_round
+
+
+def _proc_status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+def peak_rss_rise_mib(step: Callable[[], object], calls: int) -> float:
+    """The rise of this process's peak resident memory (MiB) over ``calls``
+    calls of ``step``, above the resident memory before the first call
+    (activations, gradients, optimiser state: not imports or data loading).
+    Linux only: the peak is reset through ``/proc/self/clear_refs``."""
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    before = _proc_status_kib("VmRSS")
+    for _ in range(calls):
+        step()
+    return (_proc_status_kib("VmHWM") - before) / 1024
+
+
+def peak_rss_in_child(argv: Sequence[str]) -> float | None:
+    """Run ``python *argv`` (a script that prints one method's
+    :func:`peak_rss_rise_mib` as its last line) alone in a subprocess, so
+    methods do not share a peak; ``None`` (and the child's stderr) if it fails."""
+    out = subprocess.run([sys.executable, *argv], capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"peak RSS of {' '.join(argv)} failed:\n{out.stderr}", file=sys.stderr)
+        return None
+    return float(out.stdout.strip().splitlines()[-1])

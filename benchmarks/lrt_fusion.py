@@ -14,21 +14,20 @@ computing them, on the layer shapes of snnTorch's tutorials 5 and 6 (batch
 
     python benchmarks/lrt_fusion.py     # about a minute on 2 cores
 
-Results go to ``benchmarks/results/lrt_fusion.csv``.
+Results go to ``benchmarks/results/lrt_fusion.csv`` (or ``--out-dir``);
+``--quick`` is a smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import platform
 import statistics
-import sys
-from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _results import RESULTS, interleaved_medians, write_csv
+from _results import RESULTS, interleaved_medians, provenance, write_csv
 
 
 def two_linear(x, mu, var, bm, bv):
@@ -75,8 +74,11 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--out", default=str(RESULTS / "lrt_fusion.csv"))
+    p.add_argument("--out-dir", type=Path, default=RESULTS, help="where lrt_fusion.csv goes")
+    p.add_argument("--quick", action="store_true", help="smoke test: 1 round of 1 step")
     args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.steps = 1, 1
     g = torch.Generator().manual_seed(0)
     rows = []
     print(f"forward + backward, ms (median of {args.rounds} interleaved rounds)")
@@ -105,15 +107,8 @@ def main(argv=None) -> int:
             rows.append(
                 {"case": case, "method": f.__name__, "ms": round(ms, 4), "ratio": round(ratio, 3)}
             )
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta = {
-        "date": stamp,
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
-        "torch": torch.__version__,
-        "command": " ".join(["python", *sys.argv]),
-    }
-    write_csv(args.out, [{**meta, **row} for row in rows])
-    print(f"written to {args.out}")
+    meta = provenance()
+    print(f"written to {write_csv(args.out_dir / 'lrt_fusion.csv', [{**meta, **r} for r in rows])}")
     return 0
 
 

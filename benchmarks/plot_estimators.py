@@ -3,10 +3,14 @@ emitted (Heaviside) outcome, next to ``fast_sigmoid(25)``, and the bias
 penalty of eq. (6) against the firing probability.
 
     python benchmarks/plot_estimators.py      # writes docs/img/estimators.png
+
+``--out-dir DIR`` writes ``DIR/estimators.png`` instead; ``--quick`` is
+accepted for the benchmark runner (the figure is cheap either way).
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +22,7 @@ from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import bias_penalty, surrogate
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "img" / "estimators.png"
+IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
 def _derivative(spike_grad, x: torch.Tensor) -> torch.Tensor:
@@ -27,7 +31,11 @@ def _derivative(spike_grad, x: torch.Tensor) -> torch.Tensor:
     return x.grad
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out-dir", type=Path, default=IMG, help="where estimators.png goes")
+    p.add_argument("--quick", action="store_true", help="same figure (for the runner)")
+    out = p.parse_args(argv).out_dir / "estimators.png"
     x = torch.linspace(-1.5, 1.5, 1201, dtype=torch.float64)
     curves = {
         "fast_sigmoid(25)": snn_surrogate.fast_sigmoid(slope=25),
@@ -54,9 +62,9 @@ def main() -> int:
     right.set_title("Bias penalty of IW-ST(p)")
     right.legend(fontsize=8)
     fig.tight_layout()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(OUT, dpi=110)
-    print(f"written to {OUT}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print(f"written to {out}")
     return 0
 
 

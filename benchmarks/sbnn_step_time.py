@@ -32,26 +32,30 @@ place), not the loss.  Inductor's own CPU random-number kernels make the
 compiled SBNN slower than the eager one; ``--fallback-random`` has the
 compiled graphs draw their noise with ATen's generator, as eager does.
 
-Results are written to ``benchmarks/results/sbnn_step_time.csv`` with the
-date, command and machine.
+Results are written to ``benchmarks/results/sbnn_step_time.csv`` (or
+``--out-dir``) with the date, command and machine; ``--quick`` is a smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import snntorch as snn
 import torch
-from _results import RESULTS, interleaved_medians, write_csv
+from _results import (
+    RESULTS,
+    interleaved_medians,
+    peak_rss_in_child,
+    peak_rss_rise_mib,
+    provenance,
+    write_csv,
+)
 from snntorch import surrogate as snn_surrogate
 from step_time import _batch
 from torch import nn
@@ -134,48 +138,20 @@ def _stepper(name: str, num_steps: int, data, targets, compiled: bool) -> Callab
 METHODS = [TUTORIAL, HOISTED, SBNN]
 
 
-def _proc_status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise OSError(f"{field} not in /proc/self/status")
-
-
 def _peak_rss_child(name: str, args) -> None:
-    """Run in a subprocess: the rise of the peak resident memory (MiB) over
-    ``warmup + steps`` eager training steps of one method, above the resident
-    memory once the network is built (activations, gradients, Adam state).
-    Linux only: the peak is reset through ``/proc/self/clear_refs``, so the
-    import and data loading peaks do not mask it."""
+    """Run in a subprocess: print the peak-memory rise of ``warmup + steps``
+    eager training steps of one method, once the network is built."""
     data, targets, _ = _batch(args.batch_size)
     step = _stepper(name, args.num_steps, data, targets, compiled=False)
-    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-    before = _proc_status_kib("VmRSS")
-    for _ in range(args.warmup + args.steps):
-        step()
-    print(f"{(_proc_status_kib('VmHWM') - before) / 1024:.1f}")
+    print(f"{peak_rss_rise_mib(step, args.warmup + args.steps):.1f}")
 
 
 def _peak_rss(name: str, args) -> float | None:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--peak-rss-of",
-        name,
-        "--batch-size",
-        str(args.batch_size),
-        "--num-steps",
-        str(args.num_steps),
-        "--warmup",
-        str(args.warmup),
-        "--steps",
-        str(args.steps),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:
-        print(f"peak RSS of {name} failed:\n{out.stderr}", file=sys.stderr)
-        return None
-    return float(out.stdout.strip().splitlines()[-1])
+    return peak_rss_in_child(
+        [__file__, "--peak-rss-of", name, "--batch-size", str(args.batch_size),
+         "--num-steps", str(args.num_steps), "--warmup", str(args.warmup),
+         "--steps", str(args.steps)]
+    )  # fmt: skip
 
 
 def main(argv=None) -> int:
@@ -195,9 +171,12 @@ def main(argv=None) -> int:
     p.add_argument(
         "--memory", action="store_true", help="peak RSS of each method, one subprocess each"
     )
-    p.add_argument("--out", default=str(RESULTS / "sbnn_step_time.csv"))
+    p.add_argument("--out-dir", type=Path, default=RESULTS, help="where sbnn_step_time.csv goes")
+    p.add_argument("--quick", action="store_true", help="smoke test: 1 round of 1 step, T=2")
     p.add_argument("--peak-rss-of", choices=METHODS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.steps, args.warmup, args.num_steps = 1, 1, 1, 2
     if args.peak_rss_of:
         _peak_rss_child(args.peak_rss_of, args)
         return 0
@@ -229,13 +208,11 @@ def main(argv=None) -> int:
     rss = {name: _peak_rss(name, args) for name in METHODS} if args.memory else {}
 
     load = f"{load_start:.1f} -> {os.getloadavg()[0]:.1f}"
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {torch.get_num_threads()} threads"
-    command = " ".join(["python", *sys.argv])
+    meta = provenance()
     print(
         f"\nTraining step, forward + loss + backward + Adam (batch {args.batch_size}, "
-        f"T={args.num_steps}, {source} batch), torch {torch.__version__}, {machine}, {stamp}"
+        f"T={args.num_steps}, {source} batch), torch {meta['torch']}, {meta['machine']}, "
+        f"{meta['date']}"
     )
     print(
         f"{args.rounds} rounds x {args.steps} steps; s/step = median over rounds of the "
@@ -275,9 +252,7 @@ def main(argv=None) -> int:
             )
             rows.append(
                 {
-                    "date": stamp,
-                    "machine": machine,
-                    "torch": torch.__version__,
+                    **meta,
                     "mode": mode,
                     "method": name,
                     "seconds_per_step": f"{med:.5f}",
@@ -294,7 +269,6 @@ def main(argv=None) -> int:
                     "steps_per_round": args.steps,
                     "data": source,
                     "load_average": load,
-                    "command": command,
                 }
             )
         tut, hoist = stats[SBNN][TUTORIAL], stats[SBNN][HOISTED]
@@ -314,7 +288,7 @@ def main(argv=None) -> int:
     print()
     for line in verdicts:
         print(line)
-    print(f"\nwritten to {write_csv(args.out, rows)}")
+    print(f"\nwritten to {write_csv(args.out_dir / 'sbnn_step_time.csv', rows)}")
     return 0
 
 

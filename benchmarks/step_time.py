@@ -8,23 +8,30 @@ the median over rounds of the per-round median step time, its ratio to
 
     python benchmarks/step_time.py                 # eager, ~1-2 min on 2 cores
     python benchmarks/step_time.py --compile       # also torch.compile (slow to compile)
+    python benchmarks/step_time.py --memory        # + peak memory per method (~1 min more)
 
-Results are written to ``benchmarks/results/step_time.csv`` with the date,
-command and machine.
+Results are written to ``benchmarks/results/step_time.csv`` (or ``--out-dir``)
+with the date, command and machine; ``--quick`` is a smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
-from _results import RESULTS, interleaved_medians, write_csv
+from _results import (
+    RESULTS,
+    interleaved_medians,
+    peak_rss_in_child,
+    peak_rss_rise_mib,
+    provenance,
+    write_csv,
+)
 from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import datasets, surrogate
@@ -58,6 +65,24 @@ def _batch(batch_size: int):
         return data, torch.randint(0, 10, (batch_size,), generator=g), "uniform noise"
 
 
+def _make_step(name: str, args, data, targets, compiled: bool = False):
+    """One training step of the tutorial-5 network with method ``name``."""
+    torch.manual_seed(0)
+    net = FCSpikingNet(spike_grad=METHODS[name](), num_steps=args.num_steps)
+    if compiled:
+        net = torch.compile(net)
+    opt = torch.optim.Adam(net.parameters(), lr=5e-4)
+    return functools.partial(train_step, net, data, targets, opt)
+
+
+def _peak_rss(name: str, args) -> float | None:
+    return peak_rss_in_child(
+        [__file__, "--peak-rss-of", name, "--batch-size", str(args.batch_size),
+         "--num-steps", str(args.num_steps), "--warmup", str(args.warmup),
+         "--steps", str(args.steps)]
+    )  # fmt: skip
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
@@ -67,12 +92,23 @@ def main(argv=None) -> int:
     p.add_argument("--num-steps", type=int, default=25)
     p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd models")
-    p.add_argument("--out", default=str(RESULTS / "step_time.csv"))
+    p.add_argument(
+        "--memory", action="store_true", help="peak RSS of each method, one subprocess each"
+    )
+    p.add_argument("--out-dir", type=Path, default=RESULTS, help="where step_time.csv goes")
+    p.add_argument("--quick", action="store_true", help="smoke test: 1 round of 1 step, T=2")
+    p.add_argument("--peak-rss-of", choices=list(METHODS), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.steps, args.warmup, args.num_steps = 1, 1, 1, 2
     if "fast_sigmoid(25)" not in args.methods:
         args.methods.insert(0, "fast_sigmoid(25)")
 
     data, targets, source = _batch(args.batch_size)
+    if args.peak_rss_of:  # the child of _peak_rss
+        step = _make_step(args.peak_rss_of, args, data, targets)
+        print(f"{peak_rss_rise_mib(step, args.warmup + args.steps):.1f}")
+        return 0
     # every compiled model is a new specialisation of the same forward code;
     # without room for them all, dynamo silently falls back to eager
     config = torch._dynamo.config
@@ -82,12 +118,7 @@ def main(argv=None) -> int:
     steppers = {}
     for mode in modes:
         for name in args.methods:
-            torch.manual_seed(0)
-            net = FCSpikingNet(spike_grad=METHODS[name](), num_steps=args.num_steps)
-            if mode == "compiled":
-                net = torch.compile(net)
-            opt = torch.optim.Adam(net.parameters(), lr=5e-4)
-            step = functools.partial(train_step, net, data, targets, opt)
+            step = _make_step(name, args, data, targets, compiled=mode == "compiled")
             started = time.perf_counter()
             for _ in range(args.warmup):
                 step()
@@ -97,21 +128,23 @@ def main(argv=None) -> int:
             steppers[(mode, name)] = step
 
     per_round = interleaved_medians(steppers, args.rounds, args.steps)
+    rss = {name: _peak_rss(name, args) for name in args.methods} if args.memory else {}
 
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {torch.get_num_threads()} threads"
+    meta = provenance()
     print(
         f"\nTutorial-5 training step (batch {args.batch_size}, T={args.num_steps}, "
-        f"{source} batch), "
-        f"torch {torch.__version__}, {machine}, {stamp}"
+        f"{source} batch), torch {meta['torch']}, {meta['machine']}, {meta['date']}"
     )
     print(
         f"{args.rounds} rounds x {args.steps} steps; ratio = median / median of "
         "fast_sigmoid in the same mode;"
         " spread = min-max of the per-round ratio"
     )
-    header = f"{'mode':<9} {'method':<22} {'s/step':>8} {'ratio':>7} {'spread':>15} {'<=1.10x':>8}"
+    mem_col = f" {'peak RSS':>9}" if rss else ""
+    header = (
+        f"{'mode':<9} {'method':<22} {'s/step':>8} {'ratio':>7} {'spread':>15} {'<=1.10x':>8}"
+        f"{mem_col}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -124,28 +157,33 @@ def main(argv=None) -> int:
             ratios = [t / b for t, b in zip(rounds, base_rounds, strict=True)]
             ratio = med / base
             ok = "base" if name == "fast_sigmoid(25)" else ("yes" if ratio <= 1.10 else "NO")
+            mem = rss.get(name) if mode == "eager" else None  # measured eager only
+            mem_txt = (f" {mem:>5.0f} MiB" if mem is not None else f" {'-':>9}") if rss else ""
             print(
                 f"{mode:<9} {name:<22} {med:>8.4f} {ratio:>6.2f}x "
-                f"{min(ratios):>6.2f}-{max(ratios):<6.2f}x {ok:>8}"
+                f"{min(ratios):>6.2f}-{max(ratios):<6.2f}x {ok:>8}{mem_txt}"
             )
             rows.append(
                 {
-                    "date": stamp,
-                    "machine": machine,
-                    "torch": torch.__version__,
+                    **meta,
                     "mode": mode,
                     "method": name,
                     "seconds_per_step": f"{med:.5f}",
                     "ratio": f"{ratio:.3f}",
                     "ratio_min": f"{min(ratios):.3f}",
                     "ratio_max": f"{max(ratios):.3f}",
+                    "peak_rss_rise_mib": "" if mem is None else f"{mem:.1f}",
                     "batch_size": args.batch_size,
                     "num_steps": args.num_steps,
                     "data": source,
-                    "command": " ".join(["python", *sys.argv]),
                 }
             )
-    print(f"\nwritten to {write_csv(args.out, rows)}")
+    if rss:
+        print(
+            "peak RSS = rise of the peak resident memory above the built network over "
+            "warm-up + timed steps, each method alone in a subprocess (eager)"
+        )
+    print(f"\nwritten to {write_csv(args.out_dir / 'step_time.csv', rows)}")
     return 0
 
 

@@ -5,8 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Offline machines: use the project's staged copy of MNIST when no other is set.
-if [ -z "${SNNTORCH_BAYES_MNIST:-}" ] && [ -d ../shared/data/mnist ]; then
-  export SNNTORCH_BAYES_MNIST=../shared/data/mnist
-fi
+source scripts/local_data.sh
 exec .venv/bin/python -m snntorch_bayes "$@"

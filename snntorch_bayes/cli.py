@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         help="local MNIST copy (idx files); default: $SNNTORCH_BAYES_MNIST",
     )
     p.add_argument("--out", default="runs", help="folder for the JSON results and plots")
+    p.add_argument(
+        "--name", default=None, help="file name stem of the results (default: tutorial5-DATE)"
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -373,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"tutorial5-{stamp}.json"
+    path = out / f"{args.name or 'tutorial5-' + stamp}.json"
     path.write_text(
         json.dumps(
             {

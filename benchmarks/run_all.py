@@ -1,0 +1,132 @@
+"""Regenerate every results table and plot of the project in one command.
+
+    bash scripts/benchmarks.sh              # full mode: writes benchmarks/results/ (about 2 h)
+    bash scripts/benchmarks.sh --quick      # smoke test of every benchmark (a few minutes)
+    bash scripts/benchmarks.sh --only step_time sbnn_step_time
+
+``scripts/benchmarks.sh`` sets up the environment and points the dataset
+variables at ``../shared/data`` when that folder exists, then runs this
+script.  Each benchmark runs alone in its own process (so timings and peak
+memory are not shared), in the order of :data:`BENCHMARKS`; the full mode
+writes into ``benchmarks/results/`` (and ``docs/img/`` for the estimator
+figure), the quick mode into a temporary folder (``--out-dir`` to keep it),
+never over committed results.  Every CSV row starts with the date, machine,
+torch version and command that produced it.  The exit status is non-zero if
+any benchmark failed; the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One entry of the runner: ``python *argv`` with the output folder
+    appended as ``--out-dir DIR`` (or ``out_flag``), plus ``quick`` in quick
+    mode; ``outputs`` are the files it must leave in that folder."""
+
+    name: str
+    argv: tuple[str, ...]
+    outputs: tuple[str, ...]
+    quick: tuple[str, ...] = ("--quick",)
+    full: tuple[str, ...] = ()
+    out_flag: str = "--out-dir"
+    full_out: Path = HERE / "results"
+
+    def command(self, out_dir: Path, quick: bool) -> list[str]:
+        extra = self.quick if quick else self.full
+        return [sys.executable, *self.argv, self.out_flag, str(out_dir), *extra]
+
+
+def _script(name: str, outputs: tuple[str, ...], **kwargs) -> Benchmark:
+    return Benchmark(name, (str(HERE / f"{name}.py"),), outputs, **kwargs)
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    # accuracy, NLL, ECE, Brier of tutorial 5: fast_sigmoid, IW-ST, SBNN (the main job)
+    Benchmark(
+        "main_tutorial5",
+        ("-m", "snntorch_bayes", "--name", "main_tutorial5", "--no-progress"),
+        ("main_tutorial5.json", "main_tutorial5.png", "main_tutorial5-reliability.png"),
+        quick=tuple(
+            "--seeds 0 --max-batches 3 --max-test-batches 1 --num-steps 3 --mc-samples 2".split()
+        ),
+        out_flag="--out",
+    ),
+    _script("estimator_table", ("estimator_table.csv",)),
+    _script(
+        "plot_estimators",
+        ("estimators.png",),
+        full_out=ROOT / "docs" / "img",
+    ),
+    _script(
+        "estimator_study",
+        ("estimator_study_exact.csv", "estimator_study_training.csv", "estimator_study.png"),
+    ),
+    _script(
+        "depth_sweep",
+        ("depth_sweep_runs.csv", "depth_sweep_summary.csv", "depth_sweep.png"),
+        full=("--resume",),
+    ),
+    _script("step_time", ("step_time.csv",), full=("--memory",)),
+    _script("sbnn_step_time", ("sbnn_step_time.csv",), full=("--memory",)),
+    _script("lrt_fusion", ("lrt_fusion.csv",)),
+)
+
+
+def run(benchmark: Benchmark, out_dir: Path | None, quick: bool) -> tuple[bool, float, str]:
+    """Run one benchmark; returns (succeeded, seconds, what went wrong)."""
+    out = out_dir if out_dir is not None else benchmark.full_out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    code = subprocess.call(benchmark.command(out, quick), cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if code != 0:
+        return False, seconds, f"exit status {code}"
+    missing = [name for name in benchmark.outputs if not (out / name).is_file()]
+    if missing:
+        return False, seconds, f"did not write {', '.join(missing)} in {out}"
+    return True, seconds, ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = [b.name for b in BENCHMARKS]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smoke test of every benchmark")
+    p.add_argument("--only", nargs="+", choices=names, metavar="NAME", help=", ".join(names))
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="one folder for every output "
+        "(default: benchmarks/results and docs/img in full mode, a temporary folder in quick)",
+    )
+    args = p.parse_args(argv)
+    chosen = [b for b in BENCHMARKS if args.only is None or b.name in args.only]
+    out_dir = args.out_dir
+    if out_dir is None and args.quick:
+        out_dir = Path(tempfile.mkdtemp(prefix="snntorch_bayes-benchmarks-"))
+    summary = []
+    for benchmark in chosen:
+        print(f"\n=== {benchmark.name} ({'quick' if args.quick else 'full'}) ===", flush=True)
+        summary.append((benchmark.name, *run(benchmark, out_dir, args.quick)))
+    print(f"\n{'benchmark':<18} {'status':<7} {'time':>8}")
+    for name, ok, seconds, why in summary:
+        print(f"{name:<18} {'ok' if ok else 'FAILED':<7} {seconds:>7.0f}s {why}")
+    if out_dir is not None:
+        print(f"outputs in {out_dir}")
+    return 0 if all(ok for _, ok, _, _ in summary) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
