@@ -477,9 +477,19 @@ def bias_coefficients(prob: torch.Tensor, p: float) -> tuple[torch.Tensor, torch
         (0.0, 0.8)
     """
     scale = 2.0**-p
-    hi = prob ** (1.0 - p)
-    lo = (1.0 - prob) ** (1.0 - p)
+    hi, lo = _power(prob, 1.0 - p), _power(1.0 - prob, 1.0 - p)
     return scale * (hi + lo) - 1.0, scale * (hi - lo)
+
+
+def _power(q: torch.Tensor, k: float) -> torch.Tensor:
+    r"""``q ** k`` for ``q`` in [0, 1] and ``k`` in [0, 1], exact in value,
+    with a finite gradient at ``q = 0`` where ``k < 1`` (the derivative
+    ``k q^(k-1)`` is infinite there, and times a saturated firing
+    probability's zero derivative it would give NaN; the gradient of the
+    penalty through :math:`\pi = F(x/s)` does tend to 0 there)."""
+    positive = q > 0
+    safe = torch.where(positive, q, torch.ones_like(q))
+    return torch.where(positive, safe**k, torch.zeros_like(q) if k > 0 else torch.ones_like(q))
 
 
 def bias_penalty(prob: torch.Tensor, p: float = 0.0) -> torch.Tensor:

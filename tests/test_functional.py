@@ -223,6 +223,25 @@ def test_bias_penalty_properties():
         Fn.bias_penalty(prob, 1.5)
 
 
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5, 0.99, 1.0])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_bias_penalty_saturated_units_have_finite_gradients(p, dtype):
+    # pi = F(x/s) rounds to exactly 0 or 1 for saturated units; the penalty
+    # keeps its exact value there and its gradient tends to 0 (not NaN)
+    x = torch.tensor([-1e4, -30.0, -3.0, 0.0, 3.0, 30.0, 1e4], dtype=dtype, requires_grad=True)
+    prob = Fn.firing_probability(x / 0.25, "logistic")
+    assert prob[0] == 0 and prob[-1] == 1
+    r = Fn.bias_penalty(prob, p)
+    r.backward()
+    assert torch.isfinite(x.grad).all()
+    assert x.grad[0] == 0 and x.grad[-1] == 0
+    pi = prob.detach().double().numpy()
+    c_a = 2**-p * (pi ** (1 - p) + (1 - pi) ** (1 - p)) - 1
+    c_d = 2**-p * (pi ** (1 - p) - (1 - pi) ** (1 - p))
+    tol = 1e-6 if dtype == torch.float32 else 1e-14
+    assert r.item() == pytest.approx(np.mean(c_a**2 + c_d**2), abs=tol)
+
+
 def _numpy_mix32(h):
     h = h ^ (h >> np.uint32(16))
     h = h * np.uint32(0x21F0AAAD)
