@@ -71,7 +71,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     _script(
         "estimator_study",
-        ("estimator_study_exact.csv", "estimator_study_training.csv", "estimator_study.png"),
+        (
+            "estimator_study_exact.csv",
+            "estimator_study_eq5.csv",
+            "estimator_study_exact.png",
+            "estimator_study_training.csv",
+            "estimator_study_curves.csv",
+            "estimator_study_training.png",
+        ),
     ),
     _script(
         "depth_sweep",
