@@ -1,5 +1,6 @@
 r"""Predictive metrics, reliability diagrams and temperature scaling for
-classifiers.
+classifiers, and the NLL and interval coverage of Gaussian predictions for
+regression.
 
 Everything here is pure and stateless.  The metrics take predictive
 probabilities ``probs`` of shape ``[B, C]`` (each row a distribution over
@@ -16,7 +17,9 @@ results do not depend on the device and are deterministic.
 * :func:`bayesian_model_average` -- the Monte-Carlo predictive distribution of
   a stochastic (e.g. variational or noisy-neuron) network;
 * :func:`fit_temperature` and :func:`temperature_scale` -- temperature scaling
-  (Guo et al., 2017, *On Calibration of Modern Neural Networks*).
+  (Guo et al., 2017, *On Calibration of Modern Neural Networks*);
+* :func:`gaussian_nll` and :func:`interval_coverage` -- for regression: the
+  NLL and interval coverage of Gaussian predictive distributions.
 
 Input checks live in one helper and raise ``ValueError`` naming the offending
 argument (``TypeError`` for arguments that are not tensors or have an
@@ -46,6 +49,8 @@ __all__ = [
     "brier_score",
     "expected_calibration_error",
     "fit_temperature",
+    "gaussian_nll",
+    "interval_coverage",
     "mutual_information",
     "negative_log_likelihood",
     "plot_reliability",
@@ -719,3 +724,82 @@ def auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
     ranks = mean_rank[inverse]
     u = ranks[n_in:].sum().item() - n_out * (n_out + 1) / 2
     return u / (n_in * n_out)
+
+
+# --------------------------------------------------------------------------- #
+# regression: Gaussian predictive distributions
+# --------------------------------------------------------------------------- #
+def _validate_gaussian(
+    mean: torch.Tensor, std: torch.Tensor, targets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Check a Gaussian predictive (1-D ``mean``, ``std``, ``targets`` of one
+    length; ``std > 0``) and return the three in float64 on the CPU."""
+    for name, x in (("mean", mean), ("std", std), ("targets", targets)):
+        _validate(x, name=name, ndim=1, is_probs=False)
+    if not mean.shape == std.shape == targets.shape:
+        raise ValueError(
+            "mean, std and targets must have the same shape [B], got "
+            f"{tuple(mean.shape)}, {tuple(std.shape)} and {tuple(targets.shape)}"
+        )
+    if bool((std <= 0).any()):
+        raise ValueError(f"std must be > 0 (found min {std.min().item():g})")
+    return tuple(x.detach().to("cpu", torch.float64) for x in (mean, std, targets))
+
+
+def gaussian_nll(mean: torch.Tensor, std: torch.Tensor, targets: torch.Tensor) -> float:
+    r"""Mean negative log-likelihood of real targets under Gaussian
+    predictive distributions :math:`\mathcal N(\mu_b, \sigma_b^2)`, in nats:
+
+    .. math::
+
+        \mathrm{NLL} = \frac1B\sum_{b=1}^B \Bigl[\tfrac12\log(2\pi\sigma_b^2)
+            + \frac{(y_b - \mu_b)^2}{2\sigma_b^2}\Bigr].
+
+    :param mean: ``[B]`` predictive means :math:`\mu_b`
+    :param std: ``[B]`` predictive standard deviations :math:`\sigma_b > 0`
+    :param targets: ``[B]`` real targets :math:`y_b`
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.calibration import gaussian_nll
+        >>> round(gaussian_nll(torch.zeros(2), torch.ones(2), torch.tensor([0.0, 2.0])), 4)
+        1.9189
+    """
+    mu, sigma, y = _validate_gaussian(mean, std, targets)
+    nll = 0.5 * torch.log(2 * math.pi * sigma**2) + (y - mu) ** 2 / (2 * sigma**2)
+    return nll.mean().item()
+
+
+def interval_coverage(
+    mean: torch.Tensor, std: torch.Tensor, targets: torch.Tensor, level: float
+) -> float:
+    r"""Fraction of targets inside the central ``level`` interval of their
+    Gaussian predictive distribution, :math:`\mu_b \pm z\,\sigma_b` with
+    :math:`z = \Phi^{-1}\bigl(\tfrac{1 + \text{level}}{2}\bigr)`:
+
+    .. math::
+
+        \mathrm{coverage} = \frac1B\sum_{b=1}^B
+            \mathbb 1\bigl[\,|y_b - \mu_b| \le z\,\sigma_b\bigr].
+
+    A calibrated predictive covers a fraction ``level`` of the targets.
+
+    :param mean: ``[B]`` predictive means :math:`\mu_b`
+    :param std: ``[B]`` predictive standard deviations :math:`\sigma_b > 0`
+    :param targets: ``[B]`` real targets :math:`y_b`
+    :param level: the nominal coverage, in (0, 1), e.g. 0.9
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.calibration import interval_coverage
+        >>> y = torch.tensor([0.5, 1.5, -1.0, 3.0])  # z = 1.645 at level 0.9
+        >>> interval_coverage(torch.zeros(4), torch.ones(4), y, 0.9)
+        0.75
+    """
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    mu, sigma, y = _validate_gaussian(mean, std, targets)
+    z = torch.special.ndtri(torch.tensor((1 + float(level)) / 2, dtype=torch.float64))
+    return ((y - mu).abs() <= z * sigma).double().mean().item()

@@ -571,3 +571,69 @@ def test_auroc_equals_pair_counting_with_ties():
     assert auroc(torch.ones(3), torch.ones(2)) == 0.5
     with pytest.raises(ValueError, match="scores_out"):
         auroc(torch.ones(3), torch.tensor([math.nan]))
+
+
+# --------------------------------------------------------------------------- #
+# regression: Gaussian NLL and interval coverage
+# --------------------------------------------------------------------------- #
+def test_gaussian_nll_equals_scipy_logpdf():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    g = torch.Generator().manual_seed(0)
+    mean = torch.randn(50, generator=g, dtype=F64)
+    std = torch.rand(50, generator=g, dtype=F64) + 0.05
+    y = torch.randn(50, generator=g, dtype=F64) * 2
+    expected = -scipy_stats.norm.logpdf(y.numpy(), mean.numpy(), std.numpy()).mean()
+    assert cal.gaussian_nll(mean, std, y) == pytest.approx(expected, rel=1e-12)
+    # float32 inputs are scored in float64 too
+    assert cal.gaussian_nll(mean.float(), std.float(), y.float()) == pytest.approx(
+        expected, rel=1e-5
+    )
+
+
+def test_gaussian_nll_is_minimised_at_the_empirical_spread():
+    y = torch.tensor([-1.0, 1.0, -1.0, 1.0], dtype=F64)  # residual variance 1
+    nll = [cal.gaussian_nll(torch.zeros(4, dtype=F64), torch.full((4,), s, dtype=F64), y)
+           for s in (0.5, 1.0, 2.0)]  # fmt: skip
+    assert nll[1] < nll[0] and nll[1] < nll[2]
+    assert nll[1] == pytest.approx(0.5 * math.log(2 * math.pi) + 0.5)
+
+
+def test_interval_coverage_counts_targets_inside_the_scipy_interval():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    g = torch.Generator().manual_seed(1)
+    mean = torch.randn(200, generator=g, dtype=F64)
+    std = torch.rand(200, generator=g, dtype=F64) + 0.1
+    y = mean + std * torch.randn(200, generator=g, dtype=F64) * 1.3
+    for level in (0.5, 0.9, 0.99):
+        lo, hi = scipy_stats.norm.interval(level, mean.numpy(), std.numpy())
+        expected = np.mean((y.numpy() >= lo) & (y.numpy() <= hi))
+        assert cal.interval_coverage(mean, std, y, level) == pytest.approx(expected, abs=1e-12)
+
+
+def test_interval_coverage_of_a_calibrated_gaussian_is_its_level():
+    g = torch.Generator().manual_seed(2)
+    y = torch.randn(200_000, generator=g, dtype=F64)
+    ones, zeros = torch.ones_like(y), torch.zeros_like(y)
+    for level in (0.5, 0.9):
+        assert cal.interval_coverage(zeros, ones, y, level) == pytest.approx(level, abs=0.005)
+    # a too-narrow predictive covers less than it claims
+    assert cal.interval_coverage(zeros, 0.5 * ones, y, 0.9) < 0.65
+
+
+@pytest.mark.parametrize(
+    "mean, std, y, level, match",
+    [
+        (torch.zeros(3), torch.zeros(3), torch.zeros(3), 0.9, "std must be > 0"),
+        (torch.zeros(3), torch.ones(2), torch.zeros(3), 0.9, "same shape"),
+        (torch.zeros(3, 1), torch.ones(3, 1), torch.zeros(3, 1), 0.9, "1-D"),
+        (torch.zeros(3), torch.ones(3), torch.tensor([0.0, float("nan"), 0.0]), 0.9, "finite"),
+        (torch.zeros(3), torch.ones(3), torch.zeros(3), 1.0, "level must be"),
+        (torch.zeros(3), torch.ones(3), torch.zeros(3), 0.0, "level must be"),
+    ],
+)
+def test_gaussian_metrics_bad_input(mean, std, y, level, match):
+    with pytest.raises(ValueError, match=match):
+        cal.interval_coverage(mean, std, y, level)
+    if "level" not in match:
+        with pytest.raises(ValueError, match=match):
+            cal.gaussian_nll(mean, std, y)
