@@ -15,7 +15,9 @@ networks on top of snnTorch.
   (MNIST, Fashion-MNIST, spike-encoded Free Spoken Digits)
 * :mod:`snntorch_bayes.audio` -- filterbank and send-on-delta spike encoding
 * :mod:`snntorch_bayes.models`, :mod:`snntorch_bayes.training` -- reference
-  networks and loops
+  networks and loops, including the normalisation-free residual networks
+  :class:`~snntorch_bayes.models.BinaryResNet` and
+  :class:`~snntorch_bayes.models.SpikingResNet` (SBNN or deterministic twin)
 """
 
 from snntorch_bayes import (
