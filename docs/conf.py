@@ -42,5 +42,14 @@ def _copy_tutorials(app) -> None:
         shutil.copyfile(notebook, target / notebook.name)
 
 
+def _copy_results(app) -> None:
+    """The benchmarks' figures, as ``benchmarks/run_all.py`` last wrote them."""
+    target = HERE / "results"
+    target.mkdir(exist_ok=True)
+    for figure in sorted((HERE.parent / "benchmarks" / "results").glob("*.png")):
+        shutil.copyfile(figure, target / figure.name)
+
+
 def setup(app):
     app.connect("builder-inited", _copy_tutorials)
+    app.connect("builder-inited", _copy_results)
