@@ -48,8 +48,11 @@ class Benchmark:
         return [sys.executable, *self.argv, self.out_flag, str(out_dir), *extra]
 
 
-def _script(name: str, outputs: tuple[str, ...], **kwargs) -> Benchmark:
-    return Benchmark(name, (str(HERE / f"{name}.py"),), outputs, **kwargs)
+def _script(script: str, outputs: tuple[str, ...], label: str | None = None, **kwargs) -> Benchmark:
+    return Benchmark(label or script, (str(HERE / f"{script}.py"),), outputs, **kwargs)
+
+
+_SWEEP = ("depth_sweep_runs.csv", "depth_sweep_summary.csv", "depth_sweep.png")
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -80,10 +83,22 @@ BENCHMARKS: tuple[Benchmark, ...] = (
             "estimator_study_training.png",
         ),
     ),
+    _script("depth_sweep", _SWEEP, full=("--threads", "1")),
+    # the ablation of the models' 1/sqrt(depth) residual gain, added to the same runs
     _script(
         "depth_sweep",
-        ("depth_sweep_runs.csv", "depth_sweep_summary.csv", "depth_sweep.png"),
-        full=("--resume",),
+        _SWEEP,
+        label="depth_sweep_gain1",
+        quick=("--quick", "--resume", "--residual-gain", "1"),
+        full=(
+            "--threads",
+            "1",
+            "--resume",
+            "--only",
+            "fashion-mnist/binary",
+            "--residual-gain",
+            "1",
+        ),
     ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
     _script("sbnn_step_time", ("sbnn_step_time.csv",), full=("--memory",)),

@@ -12,6 +12,7 @@ dataset                  local copy variable              loader
 ======================== ================================ =====================
 MNIST                    ``SNNTORCH_BAYES_MNIST``         :func:`mnist`
 Fashion-MNIST            ``SNNTORCH_BAYES_FASHION_MNIST`` :func:`fashion_mnist`
+CIFAR-10 (JPEG copy)     ``SNNTORCH_BAYES_CIFAR10``       :func:`cifar10`
 Free Spoken Digit        ``SNNTORCH_BAYES_FSDD``          :class:`SpikingFSDD`
 ======================== ================================ =====================
 
@@ -45,7 +46,16 @@ import torch
 
 from snntorch_bayes.audio import encode_audio
 
-__all__ = ["DatasetNotFoundError", "SpikingFSDD", "data_root", "fashion_mnist", "mnist"]
+__all__ = [
+    "CIFAR10_CLASSES",
+    "CIFAR10Images",
+    "DatasetNotFoundError",
+    "SpikingFSDD",
+    "cifar10",
+    "data_root",
+    "fashion_mnist",
+    "mnist",
+]
 
 _IDX_FILES = (
     "train-images-idx3-ubyte",
@@ -186,6 +196,239 @@ def fashion_mnist(
         transform,
         local_copy,
         download,
+    )
+
+
+# --------------------------------------------------------------------------
+# CIFAR-10: torchvision's download, or a JPEG copy through ImageFolder
+# --------------------------------------------------------------------------
+
+#: CIFAR-10's classes in label order (also the alphabetical order of a JPEG
+#: copy's class folders).
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+_CIFAR_DIR = "CIFAR10-JPG"
+_CIFAR_MEMBER = re.compile(r"^(?:[^/]+/)*(train|test)/([a-z]+)/([A-Za-z0-9_.-]+\.jpe?g)$")
+
+
+class CIFAR10Images(torch.utils.data.Dataset):
+    """CIFAR-10 images held in memory, laid out like
+    :class:`torchvision.datasets.CIFAR10`: ``data`` is a uint8 array
+    ``[N, 32, 32, 3]``, ``targets`` a list of labels, ``classes`` the class
+    names; an item is ``(transform(PIL image), label)``.  Built by
+    :func:`cifar10` from a JPEG copy.
+
+    :param data: uint8 images ``[N, 32, 32, 3]``
+    :param targets: labels, ``N`` integers in ``[0, 10)``
+    :param transform: torchvision transform applied to each PIL image
+    :param source: where the images came from (shown in ``repr``)
+    """
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        targets: list[int],
+        transform: Callable | None = None,
+        source: str = "",
+    ) -> None:
+        if data.dtype != np.uint8 or data.ndim != 4 or data.shape[1:] != (32, 32, 3):
+            raise ValueError(f"data must be uint8 [N, 32, 32, 3], got {data.dtype} {data.shape}")
+        if len(targets) != len(data):
+            raise ValueError(f"{len(data)} images but {len(targets)} targets")
+        self.data = data
+        self.targets = list(targets)
+        self.classes = list(CIFAR10_CLASSES)
+        self.transform = transform
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        image = Image.fromarray(self.data[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, self.targets[index]
+
+    def __repr__(self) -> str:
+        return f"CIFAR10Images({len(self)} images from {self.source})"
+
+
+def _extract_cifar10(archive: Path, target: Path) -> None:
+    """Extract the ``{train,test}/<class>/<name>.jpg`` members of ``archive``
+    into ``target/{train,test}/<class>/`` (by reconstructed paths, so no
+    member can write elsewhere); the folder appears only once complete."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    count = 0
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                match = _CIFAR_MEMBER.match(member.name)
+                if not member.isfile() or not match or match[2] not in CIFAR10_CLASSES:
+                    continue
+                folder = partial / match[1] / match[2]
+                folder.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as src, open(folder / match[3], "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                count += 1
+    except (tarfile.TarError, OSError) as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise DatasetNotFoundError(
+            f"could not read the CIFAR-10 copy {archive} ({type(err).__name__}: {err})"
+        ) from None
+    if count == 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise DatasetNotFoundError(
+            f"{archive} holds no CIFAR-10 images ({{train,test}}/<class>/<name>.jpg)"
+        )
+    shutil.rmtree(target, ignore_errors=True)
+    partial.replace(target)
+
+
+def _split_folder(source: Path, split: str) -> Path | None:
+    """``source/split`` or ``source/<one level>/split``, if it exists."""
+    for candidate in (source / split, *sorted(source.glob(f"*/{split}"))):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _decode_cifar10(folder: Path) -> tuple[np.ndarray, list[int]]:
+    """Decode every image of an ``ImageFolder`` layout ``folder/<class>/*.jpg``,
+    labelled by class *name* (so a copy lacking a class keeps CIFAR-10's
+    labels)."""
+    import torchvision
+
+    images = torchvision.datasets.ImageFolder(str(folder))
+    unknown = sorted(set(images.classes) - set(CIFAR10_CLASSES))
+    if unknown:
+        raise DatasetNotFoundError(
+            f"{folder} has class folders {unknown}, which are not CIFAR-10 classes "
+            f"{list(CIFAR10_CLASSES)}"
+        )
+    label_of = [CIFAR10_CLASSES.index(name) for name in images.classes]
+    data = np.empty((len(images), 32, 32, 3), dtype=np.uint8)
+    targets = []
+    for i, (path, index) in enumerate(images.samples):
+        array = np.asarray(images.loader(path))
+        if array.shape != (32, 32, 3):
+            raise DatasetNotFoundError(f"{path} is {array.shape}, not a 32x32 RGB image")
+        data[i] = array
+        targets.append(label_of[index])
+    return data, targets
+
+
+def cifar10(
+    root: str | os.PathLike | None = None,
+    train: bool = True,
+    transform: Callable | None = None,
+    local_copy: str | os.PathLike | None = None,
+    download: bool = True,
+) -> torch.utils.data.Dataset:
+    """CIFAR-10, from a local JPEG copy or torchvision's download.
+
+    A *local copy* (argument or ``$SNNTORCH_BAYES_CIFAR10``) is a ``.tar.gz``
+    or a folder holding ``{train,test}/<class>/<name>.jpg`` (directly or one
+    level down, e.g. ``cifar10-jpg/train/cat/0001.jpg``).  An archive is
+    extracted once into ``root/CIFAR10-JPG/``; the images are read with
+    :class:`torchvision.datasets.ImageFolder` (the alphabetical class order is
+    CIFAR-10's label order; a class is labelled by its name) and the decoded
+    split is cached as ``root/CIFAR10-JPG/{train,test}-uint8.pt``, which later
+    calls load in well under a second (decoding 50,000 JPEGs takes tens of
+    seconds).  Delete ``root/CIFAR10-JPG`` to rebuild from another copy.  The
+    result is a :class:`CIFAR10Images`.
+
+    Without a local copy, the canonical dataset comes from
+    :class:`torchvision.datasets.CIFAR10` (``root/cifar-10-batches-py``,
+    downloaded if ``download``).  torchvision's class refuses a JPEG copy
+    (its checksums are of the pickled batches), hence the two paths.  The
+    project's offline copy is JPEG quality 75: report results on it as
+    "CIFAR-10 (JPEG copy)".
+
+    Example (offline, with no copy: the error says where it looked)::
+
+        >>> import tempfile
+        >>> from snntorch_bayes import datasets
+        >>> with tempfile.TemporaryDirectory() as empty:
+        ...     try:
+        ...         datasets.cifar10(root=empty, local_copy=None, download=False)
+        ...     except datasets.DatasetNotFoundError as err:
+        ...         print("SNNTORCH_BAYES_CIFAR10" in str(err))
+        True
+
+    :param root: data root (see :func:`data_root`)
+    :param train: the 50k training split, else the 10k test split
+    :param transform: torchvision transform; defaults to ``ToTensor()``
+    :param local_copy: ``.tar.gz`` or folder of JPEGs; defaults to
+        ``$SNNTORCH_BAYES_CIFAR10``
+    :param download: try torchvision's download if no copy is present
+    :raises DatasetNotFoundError: with where it looked and what to do
+    """
+    import torchvision
+
+    if transform is None:
+        transform = torchvision.transforms.ToTensor()
+    root = data_root(root)
+    base = root / _CIFAR_DIR
+    split = "train" if train else "test"
+    cache = base / f"{split}-uint8.pt"
+    if cache.is_file():
+        saved = torch.load(cache, weights_only=True)
+        return CIFAR10Images(
+            saved["data"].numpy(), saved["targets"].tolist(), transform, str(cache)
+        )
+    folder = _split_folder(base, split) if base.is_dir() else None
+    local = local_copy or os.environ.get("SNNTORCH_BAYES_CIFAR10")
+    if folder is None and local:
+        source = Path(local)
+        if source.is_file():
+            _extract_cifar10(source, base)
+            folder = _split_folder(base, split)
+        elif source.is_dir():
+            folder = _split_folder(source, split)
+        else:
+            raise DatasetNotFoundError(
+                f"{'local_copy' if local_copy else '$SNNTORCH_BAYES_CIFAR10'} points to "
+                f"{source}, which does not exist"
+            )
+        if folder is None:
+            raise DatasetNotFoundError(f"the CIFAR-10 copy {source} has no {split}/ folder")
+    if folder is not None:
+        data, targets = _decode_cifar10(folder)
+        base.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".partial")
+        torch.save({"data": torch.from_numpy(data), "targets": torch.tensor(targets)}, partial)
+        partial.replace(cache)
+        return CIFAR10Images(data, targets, transform, str(folder))
+    canonical = root / "cifar-10-batches-py"
+    if download or canonical.is_dir():
+        try:
+            return torchvision.datasets.CIFAR10(
+                str(root), train=train, transform=transform, download=download
+            )
+        except Exception as err:  # network and integrity errors come in many types
+            reason = f"torchvision's CIFAR10 failed ({type(err).__name__}: {err})"
+    else:
+        reason = "download=False"
+    raise DatasetNotFoundError(
+        f"CIFAR-10 not found: looked for a decoded cache {cache.resolve()}, JPEGs in "
+        f"{(base / split).resolve()} and torchvision's batches in {canonical.resolve()}; no "
+        "local copy was given (argument local_copy or $SNNTORCH_BAYES_CIFAR10), and "
+        f"{reason}. Provide it with SNNTORCH_BAYES_CIFAR10=/path/to/cifar10-jpg.tar.gz (or a "
+        "folder with {train,test}/<class>/*.jpg), or run once with internet access."
     )
 
 

@@ -140,3 +140,89 @@ def test_main_job_rejects_bad_arguments(argv, message, capsys):
         cli.main(argv)
     assert exit_info.value.code == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+# --------------------------------------------------------------------------
+# CIFAR-10 from a JPEG copy
+# --------------------------------------------------------------------------
+
+
+def _jpeg(path, colour):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (32, 32), colour).save(path, quality=95)
+
+
+def _cifar_copy(folder, classes=datasets.CIFAR10_CLASSES, per_class=2):
+    """A tiny CIFAR-10 JPEG copy: ``per_class`` solid-colour images per class
+    and split, class ``k`` coloured ``(20 k, 255 - 20 k, 7 i)``."""
+    for split in ("train", "test"):
+        for name in classes:
+            k = datasets.CIFAR10_CLASSES.index(name)
+            for i in range(per_class if split == "train" else 1):
+                _jpeg(
+                    folder / "cifar10-jpg" / split / name / f"{i:04d}.jpg",
+                    (20 * k, 255 - 20 * k, 7 * i),
+                )
+    (folder / "cifar10-jpg" / "README.md").write_text("not an image")
+    return folder / "cifar10-jpg"
+
+
+def _tar_gz(folder, archive):
+    import tarfile
+
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname=folder.name)
+    return archive
+
+
+def test_cifar10_from_a_tar_gz_copy(tmp_path, monkeypatch):
+    monkeypatch.delenv("SNNTORCH_BAYES_CIFAR10", raising=False)
+    archive = _tar_gz(_cifar_copy(tmp_path / "src"), tmp_path / "cifar10-jpg.tar.gz")
+    root = tmp_path / "root"
+    train = datasets.cifar10(root=root, train=True, local_copy=archive, download=False)
+    test = datasets.cifar10(root=root, train=False, local_copy=archive, download=False)
+    assert len(train) == 20 and len(test) == 10
+    assert train.classes == list(datasets.CIFAR10_CLASSES)
+    # alphabetical folder order is CIFAR-10's label order
+    assert train.targets == [k for k in range(10) for _ in range(2)]
+    assert train.data.shape == (20, 32, 32, 3) and train.data.dtype.name == "uint8"
+    image, label = train[6]
+    assert image.shape == (3, 32, 32) and label == 3
+    assert torch.allclose(image[:, 16, 16], torch.tensor([60, 195, 0]) / 255, atol=4 / 255)
+    # extracted once into the root, decoded once into a cache
+    assert (root / "CIFAR10-JPG" / "train" / "cat" / "0000.jpg").is_file()
+    assert not (root / "CIFAR10-JPG" / "README.md").exists()
+    assert (root / "CIFAR10-JPG" / "train-uint8.pt").is_file()
+    again = datasets.cifar10(root=root, train=True, download=False)  # no copy needed now
+    assert again.targets == train.targets and (again.data == train.data).all()
+
+
+def test_cifar10_from_a_folder_named_by_the_environment(tmp_path, monkeypatch):
+    folder = _cifar_copy(tmp_path / "src", classes=("cat", "truck"), per_class=1)
+    monkeypatch.setenv("SNNTORCH_BAYES_CIFAR10", str(folder))
+    test = datasets.cifar10(root=tmp_path / "root", train=False, download=False, transform=None)
+    # labelled by class name: a copy lacking classes keeps CIFAR-10's labels
+    assert test.targets == [3, 9]
+    assert len(test) == 2 and "CIFAR10Images" in repr(test)
+
+
+def test_cifar10_missing_or_wrong_copy_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("SNNTORCH_BAYES_CIFAR10", raising=False)
+    with pytest.raises(datasets.DatasetNotFoundError) as err:
+        datasets.cifar10(root=tmp_path, download=False)
+    message = str(err.value)
+    assert str((tmp_path / "CIFAR10-JPG" / "train").resolve()) in message
+    assert "SNNTORCH_BAYES_CIFAR10" in message and "download=False" in message
+    with pytest.raises(datasets.DatasetNotFoundError, match="does not exist"):
+        datasets.cifar10(root=tmp_path, local_copy=tmp_path / "nowhere", download=False)
+    wrong = tmp_path / "wrong"
+    _jpeg(wrong / "train" / "kitten" / "0.jpg", (0, 0, 0))
+    with pytest.raises(datasets.DatasetNotFoundError, match="not CIFAR-10 classes"):
+        datasets.cifar10(root=tmp_path, local_copy=wrong, download=False)
+    empty = _tar_gz(tmp_path / "wrong", tmp_path / "empty.tar.gz")  # no {train,test}/<class>
+    (tmp_path / "wrong" / "train" / "kitten" / "0.jpg").unlink()
+    with pytest.raises(datasets.DatasetNotFoundError, match="holds no CIFAR-10 images"):
+        datasets.cifar10(root=tmp_path / "r2", local_copy=empty, download=False)
+    assert not any(datasets.data_root(tmp_path / "r2").glob("CIFAR10-JPG*"))

@@ -1,0 +1,268 @@
+"""Quick modes of the benchmark scripts.  ``benchmarks/`` is not a package:
+its scripts import each other as top-level modules, so the folder goes on
+``sys.path`` for these tests."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import math
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import ROOT, SHARED_MNIST
+
+needs_mnist = pytest.mark.skipif(
+    not (SHARED_MNIST / "t10k-labels-idx1-ubyte.gz").exists(),
+    reason=f"no local MNIST copy at {SHARED_MNIST}",
+)
+PROVENANCE = ["date", "machine", "torch", "command"]
+
+
+@pytest.fixture
+def study(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module("estimator_study")
+
+
+def _read(path):
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _check_exact(out, study) -> None:
+    rows = _read(out / "estimator_study_exact.csv")
+    assert list(rows[0])[:4] == PROVENANCE
+    quick = study.QUICK
+    per_network = len(quick["ps"]) + len(quick["taus"])
+    assert len(rows) == len(study.NETWORKS) * per_network
+    for r in rows:
+        assert math.isclose(float(r["mse"]), float(r["bias2"]) + float(r["variance"]), rel_tol=1e-5)
+    # one stochastic layer and a squared-error readout: IW-ST(1) is unbiased
+    one_layer = next(iter(study.NETWORKS))
+    (unbiased,) = [
+        r for r in rows if (r["network"], r["family"], r["value"]) == (one_layer, "IW-ST", "1.0")
+    ]
+    assert float(unbiased["bias2"]) < 1e-20
+    eq5 = _read(out / "estimator_study_eq5.csv")
+    assert len(eq5) == 2 * len(quick["eq5_ps"]) * len(quick["eq5_grid"])
+    # a loss quadratic in the spike: eq. (5) is exact
+    assert max(float(r["abs_error"]) for r in eq5 if r["loss"] == "squared error") < 1e-12
+    assert (out / "estimator_study_exact.png").stat().st_size > 0
+
+
+@needs_mnist
+def test_estimator_study_quick(study, tmp_path, capsys):
+    threads = torch.get_num_threads()
+    out = tmp_path / "out"
+    argv = ["--quick", "--out-dir", str(out), "--no-progress"]
+    argv += ["--data-root", str(tmp_path / "data"), "--mnist-dir", str(SHARED_MNIST)]
+    assert study.main(argv) == 0
+    assert torch.get_num_threads() == threads  # --threads is undone
+    printed = capsys.readouterr().out
+    assert "IW-ST minima" in printed and "membrane acc %" in printed
+    _check_exact(out, study)
+
+    names = [m.name for m in study.METHODS]
+    summary = _read(out / "estimator_study_training.csv")
+    assert list(summary[0])[:4] == PROVENANCE
+    assert [r["method"] for r in summary] == names
+    for r in summary:
+        assert r["seeds"] == "0 1" and r["diverged"] == "0"
+        for key in ("spike_accuracy", "membrane_accuracy"):
+            assert 0.0 <= float(r[f"{key}_mean"]) <= 1.0
+            assert float(r[f"{key}_std"]) >= 0.0
+        assert float(r["mean_saturation_mean"]) >= 0.0
+    penalty = {r["method"]: r["penalty"] for r in summary}
+    assert penalty["ST + penalty"] == "on" and penalty["ST"] == "off"
+    assert penalty["fast_sigmoid(25)"] == "n/a"
+    assert float(next(r for r in summary if r["method"] == "IW-ST(1)")["mean_penalty_mean"]) == 0
+
+    curves = _read(out / "estimator_study_curves.csv")
+    blocks = math.ceil(study.QUICK["steps"] / study.QUICK["curve_every"])
+    assert len(curves) == len(names) * 2 * blocks
+    assert {"method", "seed", "loss", "penalty", "saturation"} <= set(curves[0])
+    assert all(float(r["loss"]) > 0 for r in curves)
+    assert (out / "estimator_study_training.png").stat().st_size > 0
+
+
+def test_estimator_study_quick_never_writes_the_results(study, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its default goes
+    before = {p: p.stat().st_mtime_ns for p in study.RESULTS.glob("estimator_study*")}
+    assert study.main(["--quick", "--parts", "exact"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    out = study.Path(line.split("-> ")[1])
+    assert out.parent == tmp_path and out.name.startswith("estimator_study_quick_")
+    _check_exact(out, study)
+    after = {p: p.stat().st_mtime_ns for p in study.RESULTS.glob("estimator_study*")}
+    assert after == before
+
+
+# --------------------------------------------------------------------------
+# depth_sweep.py and full_scale.py (issue 5)
+# --------------------------------------------------------------------------
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+needs_fashion_mnist = pytest.mark.skipif(
+    not (SHARED_DATA / "fashion-mnist").is_dir(),
+    reason=f"no local Fashion-MNIST copy in {SHARED_DATA}",
+)
+needs_fsdd = pytest.mark.skipif(
+    not (SHARED_DATA / "fsdd-recordings.tar.gz").is_file(),
+    reason=f"no local FSDD copy in {SHARED_DATA}",
+)
+
+
+@pytest.fixture
+def sweep(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module("depth_sweep")
+
+
+@pytest.fixture
+def full_scale(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module("full_scale")
+
+
+@needs_fashion_mnist
+def test_depth_sweep_quick(sweep, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its default goes
+    argv = ["--quick", "--device", "cpu", "--data-root", str(tmp_path / "data")]
+    assert sweep.main(argv) == 0
+    printed = capsys.readouterr().out
+    out = sweep.Path(printed.splitlines()[0].split("output: ")[1])
+    assert out.parent == tmp_path and out.name.startswith("depth_sweep_")
+    assert "| Fashion-MNIST | spiking | SBNN | 2 |" in printed
+
+    runs = _read(out / "depth_sweep_runs.csv")
+    assert list(runs[0])[:4] == PROVENANCE
+    expected = [
+        (s.model, v, d, s_) for s in sweep.QUICK_GRID for d in s.depths
+        for s_ in s.seeds for v in sweep.VARIANTS
+    ]  # fmt: skip
+    assert [(r["model"], r["variant"], int(r["depth"]), int(r["seed"])) for r in runs] == expected
+    for r in runs:
+        assert 0.0 <= float(r["accuracy"]) <= 1.0 and float(r["nll"]) > 0
+        assert float(r["grad_norm_start"]) >= 0 and 0.0 <= float(r["firing_rate"]) <= 1.0
+        assert len(r["loss_curve"].split(";")) >= 1 and float(r["seconds"]) > 0
+        sbnn = r["variant"] == "SBNN"
+        assert math.isfinite(float(r["firing_prob"])) == sbnn
+        assert math.isfinite(float(r["accuracy_mc"])) == sbnn
+    summary = _read(out / "depth_sweep_summary.csv")
+    assert list(summary[0])[:4] == PROVENANCE and len(summary) == len(runs)  # one seed each
+    assert (out / "depth_sweep.png").stat().st_size > 0
+
+    # --resume: nothing left to run, the runs are kept
+    assert sweep.main(["--quick", "--out-dir", str(out), "--resume", "--device", "cpu"]) == 0
+    assert "] fashion-mnist" not in capsys.readouterr().out
+    assert _read(out / "depth_sweep_runs.csv") == runs
+
+
+def test_depth_sweep_same_batches_for_every_variant(sweep):
+    first = sweep.batch_order(3, 100, 7, 32)
+    assert first.shape == (7, 32) and torch.equal(first, sweep.batch_order(3, 100, 7, 32))
+    assert not torch.equal(first, sweep.batch_order(4, 100, 7, 32))
+    # every example once per epoch
+    assert sorted(first.flatten()[:100].tolist()) == list(range(100))
+
+
+def _tiny_cifar_copy(folder, per_class):
+    from PIL import Image
+
+    for split in ("train", "test"):
+        for k, name in enumerate(
+            (
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            )
+        ):
+            (folder / split / name).mkdir(parents=True)
+            for i in range(per_class):
+                colour = (25 * k, 10 * i, 128)
+                Image.new("RGB", (32, 32), colour).save(folder / split / name / f"{i:04d}.jpg")
+    return folder
+
+
+def test_full_scale_tiny_cifar10_binary_resnet(full_scale, tmp_path, monkeypatch, capsys):
+    copy = _tiny_cifar_copy(tmp_path / "cifar10-jpg", per_class=7)  # 70 images per split
+    monkeypatch.setenv("SNNTORCH_BAYES_CIFAR10", str(copy))
+    argv = ["--preset", "cifar10-binary-resnet", "--budget", "tiny", "--device", "cpu"]
+    argv += ["--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    assert full_scale.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "numbers measured on cpu" in printed
+    runs = _read(tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny_runs.csv")
+    assert [r["variant"] for r in runs] == ["SBNN", "surrogate", "surrogate + BatchNorm"]
+    assert all(r["device"].startswith("cpu") and r["dataset"] == "cifar10" for r in runs)
+    assert all(r["config"].startswith("conv-w8-") for r in runs)
+    assert (tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny.png").stat().st_size > 0
+
+
+@needs_fsdd
+def test_full_scale_tiny_fsdd_spiking(full_scale, tmp_path, capsys):
+    argv = ["--preset", "fsdd-spiking", "--budget", "tiny", "--device", "cpu"]
+    argv += ["--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    assert full_scale.main(argv) == 0
+    runs = _read(tmp_path / "out" / "full_scale_fsdd-spiking_tiny_runs.csv")
+    assert len(runs) == 3 and all(r["model"] == "spiking" for r in runs)
+    assert all("-T5-synaptic-noise0.5-" in r["config"] for r in runs)
+    assert 0.0 <= float(runs[0]["firing_prob"]) <= 1.0
+
+
+def test_full_scale_presets(full_scale):
+    full = full_scale.preset_setting("cifar10-binary-resnet", "full", epochs=2)
+    assert full.steps == 2 * (50_000 // 128) and full.block == "conv" and full.train_size == 50_000
+    cpu = full_scale.preset_setting("fsdd-spiking", "cpu", seeds=[5])
+    assert cpu.seeds == (5,) and cpu.model == "spiking" and cpu.block == "linear"
+    with pytest.raises(SystemExit, match="--epochs"):
+        full_scale.preset_setting("fsdd-spiking", "cpu", epochs=3)
+
+
+# --------------------------------------------------------------------------
+# run_all.py: the one command behind every results table and plot
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module("run_all")
+
+
+def test_runner_lists_every_benchmark_script(runner):
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"_results", "run_all"}
+    listed = {Path(b.argv[0]).stem for b in runner.BENCHMARKS if b.argv[0].endswith(".py")}
+    # full_scale is the GPU path, run on its own (see its docstring)
+    assert scripts - listed == {"full_scale"}
+    assert all(b.outputs for b in runner.BENCHMARKS)
+
+
+def test_runner_quick_writes_every_output_and_reports_failures(runner, tmp_path, capsys):
+    cheap = ["estimator_table", "plot_estimators", "lrt_fusion"]
+    assert runner.main(["--quick", "--only", *cheap, "--out-dir", str(tmp_path)]) == 0
+    for b in runner.BENCHMARKS:
+        if b.name in cheap:
+            assert all((tmp_path / name).stat().st_size > 0 for name in b.outputs)
+    for name in ("estimator_table.csv", "lrt_fusion.csv"):
+        assert list(_read(tmp_path / name)[0])[:4] == PROVENANCE
+    printed = capsys.readouterr().out
+    assert all(f"{name:<18} ok" in printed for name in cheap)
+
+    broken = runner.Benchmark("broken", ("-c", "import sys; sys.exit(3)"), ("never.csv",))
+    ok, _, why = runner.run(broken, tmp_path, quick=True)
+    assert not ok and why == "exit status 3"
+    silent = runner.Benchmark("silent", ("-c", "pass"), ("never.csv",))
+    ok, _, why = runner.run(silent, tmp_path, quick=True)
+    assert not ok and why.startswith("did not write never.csv")
