@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from snntorch_bayes import datasets
 from tests.conftest import ROOT, SHARED_MNIST
 
 needs_mnist = pytest.mark.skipif(
@@ -174,20 +175,7 @@ def _tiny_cifar_copy(folder, per_class):
     from PIL import Image
 
     for split in ("train", "test"):
-        for k, name in enumerate(
-            (
-                "airplane",
-                "automobile",
-                "bird",
-                "cat",
-                "deer",
-                "dog",
-                "frog",
-                "horse",
-                "ship",
-                "truck",
-            )
-        ):
+        for k, name in enumerate(datasets.CIFAR10_CLASSES):
             (folder / split / name).mkdir(parents=True)
             for i in range(per_class):
                 colour = (25 * k, 10 * i, 128)
