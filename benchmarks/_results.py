@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -86,10 +86,15 @@ def peak_rss_rise_mib(step: Callable[[], object], calls: int) -> float:
     return (_proc_status_kib("VmHWM") - before) / 1024
 
 
-def peak_rss_in_child(argv: Sequence[str]) -> float | None:
-    """Run ``python *argv`` (a script that prints one method's
+def peak_rss_in_child(script: str, method: str, args) -> float | None:
+    """Run ``script --peak-rss-of method`` (which prints that method's
     :func:`peak_rss_rise_mib` as its last line) alone in a subprocess, so
-    methods do not share a peak; ``None`` (and the child's stderr) if it fails."""
+    methods do not share a peak, with the step settings of ``args``
+    (``batch_size``, ``num_steps``, ``warmup``, ``steps``); ``None`` (and the
+    child's stderr) if it fails."""
+    argv = [script, "--peak-rss-of", method]
+    for name in ("batch_size", "num_steps", "warmup", "steps"):
+        argv += ["--" + name.replace("_", "-"), str(getattr(args, name))]
     out = subprocess.run([sys.executable, *argv], capture_output=True, text=True)
     if out.returncode != 0:
         print(f"peak RSS of {' '.join(argv)} failed:\n{out.stderr}", file=sys.stderr)

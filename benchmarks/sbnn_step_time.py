@@ -146,14 +146,6 @@ def _peak_rss_child(name: str, args) -> None:
     print(f"{peak_rss_rise_mib(step, args.warmup + args.steps):.1f}")
 
 
-def _peak_rss(name: str, args) -> float | None:
-    return peak_rss_in_child(
-        [__file__, "--peak-rss-of", name, "--batch-size", str(args.batch_size),
-         "--num-steps", str(args.num_steps), "--warmup", str(args.warmup),
-         "--steps", str(args.steps)]
-    )  # fmt: skip
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
@@ -205,7 +197,9 @@ def main(argv=None) -> int:
 
     per_round = interleaved_medians(steppers, args.rounds, args.steps)
 
-    rss = {name: _peak_rss(name, args) for name in METHODS} if args.memory else {}
+    rss = {}
+    if args.memory:
+        rss = {name: peak_rss_in_child(__file__, name, args) for name in METHODS}
 
     load = f"{load_start:.1f} -> {os.getloadavg()[0]:.1f}"
     meta = provenance()

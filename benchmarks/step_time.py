@@ -75,14 +75,6 @@ def _make_step(name: str, args, data, targets, compiled: bool = False):
     return functools.partial(train_step, net, data, targets, opt)
 
 
-def _peak_rss(name: str, args) -> float | None:
-    return peak_rss_in_child(
-        [__file__, "--peak-rss-of", name, "--batch-size", str(args.batch_size),
-         "--num-steps", str(args.num_steps), "--warmup", str(args.warmup),
-         "--steps", str(args.steps)]
-    )  # fmt: skip
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
@@ -105,7 +97,7 @@ def main(argv=None) -> int:
         args.methods.insert(0, "fast_sigmoid(25)")
 
     data, targets, source = _batch(args.batch_size)
-    if args.peak_rss_of:  # the child of _peak_rss
+    if args.peak_rss_of:  # the child of peak_rss_in_child
         step = _make_step(args.peak_rss_of, args, data, targets)
         print(f"{peak_rss_rise_mib(step, args.warmup + args.steps):.1f}")
         return 0
@@ -128,7 +120,9 @@ def main(argv=None) -> int:
             steppers[(mode, name)] = step
 
     per_round = interleaved_medians(steppers, args.rounds, args.steps)
-    rss = {name: _peak_rss(name, args) for name in args.methods} if args.memory else {}
+    rss = {}
+    if args.memory:
+        rss = {name: peak_rss_in_child(__file__, name, args) for name in args.methods}
 
     meta = provenance()
     print(
