@@ -104,6 +104,7 @@ from torch import nn
 import snntorch_bayes as sb
 from snntorch_bayes import calibration, datasets
 from snntorch_bayes.layers import Variational
+from snntorch_bayes.models import firing_rates
 from snntorch_bayes.training import membrane_ce_loss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,35 +353,6 @@ def hidden_neurons(net: nn.Module) -> list[nn.Module]:
     ]
 
 
-class SpikeCounter:
-    """Forward hooks on the hidden neurons, counting emitted spikes and
-    neuron-steps while enabled; ``rate()`` is their ratio."""
-
-    def __init__(self, neurons: Iterable[nn.Module]) -> None:
-        self.spikes = 0.0
-        self.count = 0
-        self.enabled = True
-        self.handles = [m.register_forward_hook(self._hook) for m in neurons]
-
-    def _hook(self, module, args, out) -> None:
-        if not self.enabled:
-            return
-        spk = out[0] if isinstance(out, tuple) else out
-        spk = _tensor(spk).detach()
-        self.spikes += float(spk.sum())
-        self.count += spk.numel()
-
-    def reset(self) -> None:
-        self.spikes, self.count = 0.0, 0
-
-    def rate(self) -> float:
-        return self.spikes / self.count if self.count else math.nan
-
-    def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
-
-
 @torch.no_grad()
 def evaluate(
     net: nn.Module,
@@ -443,45 +415,46 @@ def train_run(
     elbo = sb.ELBO(num_train=setting.train_size) if variational else None
     optimizer = torch.optim.Adam(net.parameters(), lr=setting.lr)
     order = batch_order(seed, len(y_train), setting.steps, setting.batch_size)
-    counter = SpikeCounter(hidden_neurons(net))
     first = net.first_layer
     losses, grads, probs = [], [], []
     diverged_at = -1
     firing_start = math.nan
-    net.train()
-    for step, idx in enumerate(order):
-        idx = idx.to(x_train.device)
-        xb, yb = x_train[idx].to(device), y_train[idx].to(device)
-        if variational:
-            with sb.record_firing(net) as record:
+    with firing_rates(net, hidden_neurons(net)) as record_spikes:
+        net.train()
+        for step, idx in enumerate(order):
+            idx = idx.to(x_train.device)
+            xb, yb = x_train[idx].to(device), y_train[idx].to(device)
+            if variational:
+                with sb.record_firing(net) as record:
+                    _, loss = logits_and_loss(net, setting.model, xb, yb)
+                if record.probabilities:
+                    probs.append(record.mean_firing_probability().item())
+                loss = elbo(loss, net)
+            else:
                 _, loss = logits_and_loss(net, setting.model, xb, yb)
-            if record.probabilities:
-                probs.append(record.mean_firing_probability().item())
-            loss = elbo(loss, net)
-        else:
-            _, loss = logits_and_loss(net, setting.model, xb, yb)
-        if step == 0:
-            firing_start = counter.rate()
-        if not torch.isfinite(loss):
-            diverged_at = step
-            log(f"    non-finite loss at step {step}: stopped")
-            break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grads.append(_data_grad_norm(first, elbo, setting.train_size))
-        optimizer.step()
-        losses.append(loss.item())
-        if (step + 1) % max(1, setting.steps // 4) == 0:
-            log(
-                f"    step {step + 1}/{setting.steps}: loss {statistics.fmean(losses[-20:]):.4f}, "
-                f"first-layer grad {grads[-1]:.3g} ({time.perf_counter() - started:.0f} s)"
-            )
-    firing_train = counter.rate()
-    train_seconds = time.perf_counter() - started
-    counter.reset()
-    metrics = evaluate(net, setting.model, x_test, y_test, setting.mc_samples if variational else 0)
-    firing_test = counter.rate()
-    counter.remove()
+            if step == 0:
+                firing_start = record_spikes.mean_firing_rate().item()
+            if not torch.isfinite(loss):
+                diverged_at = step
+                log(f"    non-finite loss at step {step}: stopped")
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grads.append(_data_grad_norm(first, elbo, setting.train_size))
+            optimizer.step()
+            losses.append(loss.item())
+            if (step + 1) % max(1, setting.steps // 4) == 0:
+                recent = statistics.fmean(losses[-20:])
+                log(
+                    f"    step {step + 1}/{setting.steps}: loss {recent:.4f}, "
+                    f"first-layer grad {grads[-1]:.3g} ({time.perf_counter() - started:.0f} s)"
+                )
+        firing_train = record_spikes.mean_firing_rate().item()
+        train_seconds = time.perf_counter() - started
+        record_spikes.clear()
+        mc_samples = setting.mc_samples if variational else 0
+        metrics = evaluate(net, setting.model, x_test, y_test, mc_samples)
+        firing_test = record_spikes.mean_firing_rate().item()
     tail = max(1, len(losses) // 10)
     return {
         "dataset": setting.dataset,

@@ -32,11 +32,12 @@ term is a *sum* over time steps of per-step cross-entropies while R is a
 *mean*, so lambda = T weighs the penalty of every time step like that step's
 cross-entropy.  (In a 60-step probe, lambda = 1 and 10 moved the saturation
 below by under 0.02.)  pi is clamped to [1e-6, 1 - 1e-6] inside the penalty:
-``functional.bias_penalty`` has an infinite derivative at pi in {0, 1} for 0 <
-p < 1, and a saturated float32 sigmoid reaches those values, which turns the
-gradient into NaN.  IW-ST(1) has R = 0 identically, so its penalised run would
-equal the unpenalised one and is not trained; AGR, ``fast_sigmoid`` and
-``atan`` have no eq. (6).  For every method the study also logs the
+the committed results were made that way, when ``functional.bias_penalty``
+still gave NaN gradients at a saturated pi in {0, 1} for 0 < p < 1 (fixed
+since: it now gives 0 there), and the clamp stays so that they reproduce.
+IW-ST(1) has R = 0 identically, so its penalised run would equal the
+unpenalised one and is not trained; AGR, ``fast_sigmoid`` and ``atan`` have
+no eq. (6).  For every method the study also logs the
 *saturation* ``mean (2 pi - 1)^2`` (eq. (6) at p = 0: 0 when every unit sits
 at threshold, 1 when every unit is far from it), with ``s = 0.25`` for the
 snnTorch surrogates too.
@@ -94,7 +95,7 @@ from snntorch_bayes.training import membrane_ce_loss, predict
 
 #: noise model the snnTorch surrogates' saturation is measured in
 REFERENCE_NOISE, REFERENCE_SCALE = "logistic", 0.25
-#: pi is clamped to [EPS, 1 - EPS] inside the penalty (finite gradients)
+#: pi is clamped to [EPS, 1 - EPS] inside the penalty, as when the results were made
 EPS = 1e-6
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import snntorch as snn
 import torch
@@ -692,6 +692,10 @@ class SpikeRecord:
         total = sum(mean * n for _, mean, n in self.calls)
         return total / sum(n for _, _, n in self.calls)
 
+    def clear(self) -> None:
+        """Forget what was recorded (the hooks stay)."""
+        self.calls.clear()
+
     def by_layer(self) -> dict[str, torch.Tensor]:
         """Mean spike per neuron layer (module name), over examples and steps."""
         sums: dict[str, list] = {}
@@ -702,12 +706,15 @@ class SpikeRecord:
 
 
 @contextlib.contextmanager
-def firing_rates(module: nn.Module) -> Iterator[SpikeRecord]:
+def firing_rates(
+    module: nn.Module, neurons: Iterable[nn.Module] | None = None
+) -> Iterator[SpikeRecord]:
     r"""Record the spikes emitted by every snnTorch neuron in ``module``
     (``snn.Leaky``, ``snn.Synaptic``, … and the variational neurons, output
-    layers included) while the context is open: the firing rate of a
-    deterministic network, or of one sampled pass of an SBNN.  (For an SBNN's
-    firing *probabilities* use :func:`~snntorch_bayes.record_firing`.)
+    layers included), or only by ``neurons`` if given, while the context is
+    open: the firing rate of a deterministic network, or of one sampled pass
+    of an SBNN.  (For an SBNN's firing *probabilities* use
+    :func:`~snntorch_bayes.record_firing`.)
 
     .. math::
 
@@ -732,10 +739,11 @@ def firing_rates(module: nn.Module) -> Iterator[SpikeRecord]:
 
         return store
 
+    chosen = None if neurons is None else {id(m) for m in neurons}
     handles = [
         m.register_forward_hook(hook(name))
         for name, m in module.named_modules()
-        if isinstance(m, snn.SpikingNeuron)
+        if isinstance(m, snn.SpikingNeuron) and (chosen is None or id(m) in chosen)
     ]
     try:
         yield record

@@ -280,6 +280,22 @@ def test_firing_rates_and_record_firing(kind, extra):
         firing_rates(twin).__enter__().mean_firing_rate()
 
 
+def test_firing_rates_of_chosen_neurons_and_clear():
+    net = make("spiking", variational=False)
+    x = torch.rand(4, *SHAPE)
+    with firing_rates(net, [net.out]) as record:
+        spk, _ = net(x)
+        assert {name for name, _, _ in record.calls} == {"out"}
+        torch.testing.assert_close(record.mean_firing_rate(), spk.mean())
+        record.clear()
+        with pytest.raises(ValueError, match="nothing recorded"):
+            record.mean_firing_rate()
+        spk, _ = net(x)  # the hooks stay after clear()
+        torch.testing.assert_close(record.mean_firing_rate(), spk.mean())
+    net(x)  # and are gone after the context
+    assert len(record.calls) == 3  # one per step of the second pass
+
+
 @pytest.mark.parametrize(("kind", "extra"), KINDS)
 def test_modes_sampling_and_mc_logits(kind, extra):
     net = make(kind, **extra)
