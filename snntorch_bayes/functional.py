@@ -23,9 +23,11 @@ import torch.nn.functional as F
 
 __all__ = [
     "NOISES",
+    "agr_ratio_nonnegative",
     "bias_coefficients",
     "bias_penalty",
     "check_noise",
+    "cubic_table",
     "exp_normal",
     "firing_probability",
     "gaussian_weighted_density",
@@ -287,6 +289,75 @@ _GL_LOGW = tuple(float(w) for w in np.log(_gl_w))
 del _gl_t, _gl_w
 
 
+#: (delta, degree) of :func:`agr_ratio_nonnegative` per dtype: below
+#: :math:`d = \delta`, where the closed form cancels (relative error
+#: growing like :math:`\epsilon/d^2`), :math:`G` is a polynomial of this
+#: degree, the Chebyshev least-squares fit on :math:`[0, \delta]`.
+#: Measured against the float64 closed form on :math:`0 \le a \le 30`:
+#: at most 3e-14 (float64) and 3e-6 (float32) relative.
+_AGR_D_SERIES = {torch.float64: (0.2, 10), torch.float32: (0.4, 6)}
+
+
+def _near_zero_polynomial(delta: float, degree: int) -> tuple[float, tuple[float, ...], float]:
+    r"""``(v_edge, coefficients, c0 - P(delta))`` of the polynomial
+    :math:`P(d) \approx G(d)` on :math:`[0, \delta]`, fitted at Chebyshev
+    points to the Taylor series summed to 400 terms (exact in float64)."""
+    n = 4 * (degree + 1)
+    d = (np.cos(np.pi * (np.arange(n) + 0.5) / n) + 1.0) * (delta / 2.0)
+    k = np.arange(400)
+    g = (d[:, None] ** k / (k + 3)).sum(axis=1)
+    fit = np.polynomial.Chebyshev.fit(d, g, degree, domain=[0.0, delta])
+    coefficients = tuple(float(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
+    edge = sum(c * delta**i for i, c in enumerate(coefficients))
+    return (1.0 - delta) / 2.0, coefficients, coefficients[0] - edge
+
+
+_AGR_D_CONSTANTS = {
+    dtype: _near_zero_polynomial(*setting) for dtype, setting in _AGR_D_SERIES.items()
+}
+
+
+def agr_ratio_nonnegative(v: torch.Tensor) -> torch.Tensor:
+    r""":math:`R(a)` at :math:`\tau = 1` for :math:`a \ge 0`, given
+    :math:`v = \sigma(-a) \in [0, \tfrac12]`, in few elementwise
+    operations: the backward pass of the deterministic forward.
+
+    With :math:`d = 1 - 2v = \tanh(a/2)`, the closed form reduces to
+
+    .. math::
+
+        R = v\,G(d),\qquad G(d) = \frac{-\ln(2v) - d - d^2/2}{d^3}
+        = \sum_{k\ge0} \frac{d^k}{k+3},
+
+    (:math:`1 - d = 2v`, so nothing cancels however large :math:`a`).
+    The closed form cancels for small :math:`d`, where a polynomial is used.
+    Both are evaluated everywhere on clamped arguments and combined
+    without a branch, :math:`G = G_{\rm closed}(\max(d, \delta)) +
+    P(\min(d, \delta)) - P(\delta)` (:math:`P` a polynomial fit of the
+    series on :math:`[0, \delta]`):
+    in either region one correction term cancels the other.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.functional import agr_ratio_nonnegative
+        >>> round(agr_ratio_nonnegative(torch.tensor([0.5])).item(), 6)  # a = 0
+        0.166667
+    """
+    # ordered to reuse buffers: on a CPU every new full-size tensor costs
+    # more (page faults) than the arithmetic done in it
+    v_edge, coefficients, offset = _AGR_D_CONSTANTS[v.dtype]
+    d_near = v.clamp_min(v_edge).mul_(-2.0).add_(1.0)  # min(d, delta)
+    g = v.clamp(torch.finfo(v.dtype).tiny, v_edge)  # v = 0 (a > 88, 745 in float64): R = 0
+    d_far = torch.rsub(g, 1.0, alpha=2.0)  # max(d, delta)
+    g.log_().add_(_LOG2).add_(d_far).addcmul_(d_far, d_far, value=0.5)  # -d^3 G
+    g.div_(d_far.pow_(3))
+    series = torch.mul(d_near, coefficients[-1], out=d_far)
+    for c in coefficients[-2:0:-1]:
+        series.add_(c).mul_(d_near)
+    return series.add_(offset).sub_(g).mul_(v)  # v (P(min) - P(delta) + G(max))
+
+
 def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
     r""":math:`R(a) = I(a)/\sigma(a)` at :math:`\tau = 1`, closed form.
 
@@ -298,6 +369,8 @@ def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
       (the same with :math:`b = 1/e`, so nothing overflows),
     * :math:`|a| < r`: the Taylor series (the closed form cancels there).
     """
+    if nonnegative:
+        return agr_ratio_nonnegative(torch.sigmoid(-a))
     radius, terms = _AGR_SERIES_SETTINGS[a.dtype]
     abs_a = a.abs()
     e = torch.exp(-abs_a)
@@ -351,27 +424,58 @@ def gumbel_rao_table(tau: float) -> torch.Tensor:
     return _agr_ratio_quadrature(grid, tau).log()
 
 
-def _interpolate_log_table(table: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """Cubic (4-point Lagrange) interpolation of a :func:`gumbel_rao_table`,
-    exponentiated.  Beyond |a| = 40, log R continues linearly with the slope
-    at the table's ends: for a < -40, where R is flat, that is exact to 1e-6;
-    for a > 40, where R < 1e-16, it stays within 10% of the quadrature."""
-    table = table.to(device=a.device, dtype=a.dtype)
+def cubic_table(table: torch.Tensor) -> torch.Tensor:
+    r"""Per-interval cubic coefficients of a :func:`gumbel_rao_table`: row
+    :math:`j` holds :math:`c_0, \dots, c_3` with
+    :math:`c_0 + c_1 t + c_2 t^2 + c_3 t^3` the 4-point Lagrange
+    interpolant through table entries :math:`j, \dots, j+3` at offsets
+    :math:`t = -1, 0, 1, 2` (so :math:`0 \le t \le 1` between entries
+    :math:`j+1` and :math:`j+2`).  Shape ``(n - 3, 4)``; what
+    :func:`gumbel_rao_expectation` reads, built once per estimator.
+
+    Example::
+
+        >>> from snntorch_bayes.functional import cubic_table, gumbel_rao_table
+        >>> cubic_table(gumbel_rao_table(0.5)).shape
+        torch.Size([2560, 4])
+    """
+    p0, p1, p2, p3 = table[:-3], table[1:-2], table[2:-1], table[3:]
+    return torch.stack(
+        [
+            p1,
+            p2 - p0 / 3 - p1 / 2 - p3 / 6,
+            (p0 + p2) / 2 - p1,
+            (p3 - p0) / 6 + (p1 - p2) / 2,
+        ],
+        dim=1,
+    )
+
+
+def _interpolate_cubic(
+    coefficients: torch.Tensor, a: torch.Tensor, nonnegative: bool = False
+) -> torch.Tensor:
+    r""":math:`R` from a :func:`cubic_table` of :math:`\log R`.  Beyond
+    |a| = 40, log R continues linearly with the slope at the table's ends:
+    for a < -40, where R is flat, that is exact to 1e-6; for a > 40, where
+    R < 1e-16, it stays within 10% of the quadrature.  ``nonnegative``
+    promises ``a >= 0`` (one end to continue from)."""
+    coefficients = coefficients.to(device=a.device, dtype=a.dtype)
     inside = a.clamp(-_TABLE_RANGE, _TABLE_RANGE)
-    pos = (inside + (_TABLE_RANGE + _TABLE_STEP)) * (1.0 / _TABLE_STEP)
-    index = pos.floor().clamp(1, table.numel() - 3)
-    t = pos - index
-    i = index.long()
-    p0, p1, p2, p3 = table[i - 1], table[i], table[i + 1], table[i + 2]
-    tp1, tm1, tm2 = t + 1, t - 1, t - 2
-    value = (tp1 * t) * (p3 * tm1 - p2 * 3 * tm2) + (tm1 * tm2) * (p1 * 3 * tp1 - p0 * t)
-    value = value * (1.0 / 6.0)
+    # offset from the first interval's left node a = -A (whose t is 0)
+    pos = (inside + _TABLE_RANGE).mul_(1.0 / _TABLE_STEP)
+    interval = pos.int().clamp_max_(coefficients.shape[0] - 1)  # pos >= 0: floor
+    t = pos.sub_(interval)  # in [0, 1]
+    # one gather of 4-coefficient rows (faster than four gathers)
+    rows = torch.index_select(coefficients, 0, interval.view(-1))
+    c0, c1, c2, c3 = (c.view(a.shape) for c in rows.unbind(1))
+    value = torch.addcmul(c2, c3, t).mul_(t).add_(c1).mul_(t).add_(c0)  # log R
     # beyond the table, continue log R with the slope at its ends
     excess = a - inside
-    slope_hi = (table[-2] - table[-3]) * (1.0 / _TABLE_STEP)
-    slope_lo = (table[2] - table[1]) * (1.0 / _TABLE_STEP)
-    value = value + excess * torch.where(excess > 0, slope_hi, slope_lo)
-    return value.exp()
+    slope_hi = coefficients[-1, 1:].sum() * (1.0 / _TABLE_STEP)
+    if nonnegative:
+        return value.addcmul_(excess, slope_hi).exp_()
+    slope_lo = coefficients[0, 1:].sum() * (1.0 / _TABLE_STEP)
+    return value.add_(excess * torch.where(excess > 0, slope_hi, slope_lo)).exp_()
 
 
 def gumbel_rao_expectation(
@@ -409,9 +513,11 @@ def gumbel_rao_expectation(
     :param a: standardised pre-activation :math:`x/s`
     :param tau: temperature :math:`\tau > 0`
     :param nonnegative: promise that every :math:`a \ge 0` (true for the
-        outcome :math:`H(x)` evaluated at :math:`|a|`); skips the
-        :math:`a < 0` branch of the closed form
-    :param table: :func:`gumbel_rao_table` of ``tau``, if already built
+        outcome :math:`H(x)` evaluated at :math:`|a|`); selects the cheaper
+        :func:`agr_ratio_nonnegative` at :math:`\tau = 1` and one end of the
+        table otherwise
+    :param table: :func:`gumbel_rao_table` of ``tau``, or its
+        :func:`cubic_table`, if already built
 
     Example::
 
@@ -425,7 +531,10 @@ def gumbel_rao_expectation(
     if tau == 1.0:
         out = _agr_ratio_tau1(a_c, nonnegative)
     else:
-        out = _interpolate_log_table(gumbel_rao_table(tau) if table is None else table, a_c)
+        table = gumbel_rao_table(tau) if table is None else table
+        if table.dim() == 1:  # a gumbel_rao_table; estimators pass its cubic_table
+            table = cubic_table(table)
+        out = _interpolate_cubic(table, a_c, nonnegative)
     return out.to(a.dtype)
 
 
@@ -538,16 +647,14 @@ _SEED_SALT = 0x2545F491
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
     """32-bit xor-shift-multiply finaliser on int32 tensors (logical shifts
-    emulated by masking the sign extension)."""
-    h = h ^ ((h >> 16) & 0xFFFF)
-    h = h * 0x21F0AAAD
-    h = h ^ ((h >> 15) & 0x1FFFF)
-    h = h * 0x735A2D97
-    return h ^ ((h >> 15) & 0x1FFFF)
+    emulated by masking the sign extension), in place on ``h``."""
+    h.bitwise_xor_((h >> 16).bitwise_and_(0xFFFF)).mul_(0x21F0AAAD)
+    h.bitwise_xor_((h >> 15).bitwise_and_(0x1FFFF)).mul_(0x735A2D97)
+    return h.bitwise_xor_((h >> 15).bitwise_and_(0x1FFFF))
 
 
 def _hash32(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
-    """The int32 hash behind :func:`hash_uniform`."""
+    """The int32 hash behind :func:`hash_uniform` (a new tensor)."""
     if x.dtype == torch.float64:
         words = x.contiguous().view(torch.int32).view(*x.shape, 2)
         bits = words[..., 0] ^ (words[..., 1] * _GOLDEN)
@@ -556,12 +663,14 @@ def _hash32(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
     else:  # 16-bit floats
         bits = x.contiguous().view(torch.int16).to(torch.int32)
     if x.numel() < 2**31:
-        index = torch.arange(x.numel(), device=x.device, dtype=torch.int32)
+        position = torch.arange(x.numel(), device=x.device, dtype=torch.int32)
     else:  # positions wrap modulo 2**31
-        index = (torch.arange(x.numel(), device=x.device) & 0x7FFFFFFF).to(torch.int32)
-    index = index.view(x.shape)
+        position = (torch.arange(x.numel(), device=x.device) & 0x7FFFFFFF).to(torch.int32)
     salt = _mix32((seed.to(torch.int64) & 0x7FFFFFFF).to(torch.int32) ^ _SEED_SALT)
-    return _mix32(bits + index * _GOLDEN + salt)
+    # (the position is added, not multiplied: torch 2.14's CPU inductor
+    # miscompiles an overflowing multiple of the position fused with the
+    # bit-cast of x, and then writes out of bounds)
+    return _mix32((bits ^ salt).mul_(_GOLDEN).add_(position.view(x.shape)))
 
 
 def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
@@ -574,7 +683,7 @@ def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
     This is what lets a sampled spike and snnTorch's reset (recomputed from
     the same membrane one step later) agree exactly.
 
-    The key ``bits(x) + position * 0x9E3779B1 + mix(seed)`` (mod
+    The key ``(bits(x) ^ mix(seed)) * 0x9E3779B1 + position`` (mod
     :math:`2^{32}`; float64 bits are folded to 32) is passed through a
     32-bit xor-shift-multiply finaliser, as in counter-based generators.
     The numbers have 24 random bits (32 for float64).
@@ -593,5 +702,6 @@ def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
     """
     h = _hash32(x, seed)
     if x.dtype == torch.float64:
-        return ((h.to(torch.int64) & 0xFFFFFFFF).to(torch.float64) + 0.5) * 2.0**-32
-    return (((h >> 8) & 0xFFFFFF).to(torch.float32) + 0.5) * 2.0**-24
+        return (h.to(torch.int64) & 0xFFFFFFFF).to(torch.float64).add_(0.5).mul_(2.0**-32)
+    h = h.bitwise_right_shift_(8).bitwise_and_(0xFFFFFF)
+    return h.to(torch.float32).add_(0.5).mul_(2.0**-24)

@@ -71,7 +71,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from snntorch_bayes.functional import (
+    agr_ratio_nonnegative,
     check_noise,
+    cubic_table,
     exp_normal,
     firing_probability,
     gaussian_weighted_density,
@@ -132,35 +134,34 @@ def _check_bool(name: str, value: object) -> bool:
 def _coefficient(
     x: torch.Tensor, z: torch.Tensor, spec: tuple, table: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``.
+    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``
+    (spikes of ``x``'s dtype, 0 or 1; ignored when ``heaviside``).
 
     ``heaviside`` in ``spec`` says ``z = x > 0``, so that the probability of
     the outcome is :math:`F(|a|)`; it selects cheaper, equivalent formulas.
     """
     kind, noise, scale, p, max_weight, tau, k, heaviside = spec
+    if x.dtype not in (torch.float32, torch.float64):  # half precision: in float32
+        z = None if z is None else z.float()
+        return _coefficient(x.float(), z, spec, table).to(x.dtype)
+    if heaviside and kind == "iw":
+        return _heaviside_iw(x, noise, scale, p)
+    if heaviside and kind == "gr" and tau == 1.0:
+        v = torch.abs(x).mul_(-1.0 / scale).sigmoid_()  # sigma(-|a|)
+        return agr_ratio_nonnegative(v).mul_(1.0 / scale)
     a = x * (1.0 / scale)
-    signed = a.abs() if heaviside else torch.where(z, a, -a)  # P(z) = F(signed)
+    if kind == "iw" and noise == "logistic" and p == 1.0 and max_weight is None:
+        # f(a) / (2 sigma(signed)) = sigma(-signed) / 2, exact for any outcome
+        return z.mul(-2.0).add_(1.0).mul_(a).sigmoid_().mul_(0.5 / scale)
+    signed = a.abs() if heaviside else z.mul(2.0).sub_(1.0).mul_(a)  # P(z) = F(signed)
     if kind == "iw":
-        if heaviside:  # P(z) = F(|a|) >= 1/2, so w <= 1 <= max_weight
-            if noise == "logistic":
-                t = torch.sigmoid(-signed)  # 1 - P(z); f(a) = t (1 - t)
-                if p == 1.0:
-                    return t * (0.5 / scale)
-                if p == 0.0:
-                    return t * (1 - t) * (1.0 / scale)
-                return t * (1 - t) ** (1.0 - p) * (2.0**-p / scale)
-            density = exp_normal(log_pdf(a, noise)) * (1.0 / scale)
-            if p == 0.0:
-                return density
-            # signed = |a| >= 0: ndtr is fast there, eager and compiled
-            return density * (2 * torch.special.ndtr(signed)) ** -p
         if noise == "gaussian":
             return gaussian_weighted_density(signed, p, max_weight) * (1.0 / scale)
         log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
         return exp_normal(log_pdf(a, noise) + log_w) * (1.0 / scale)
     if kind == "gr":
         ratio = gumbel_rao_expectation(signed, tau, nonnegative=heaviside, table=table)
-        return ratio * (1.0 / scale)
+        return ratio.mul_(1.0 / scale)
     # "gr_mc": average over k samples of the logistic given the outcome.
     # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
     # survival function s(signed - v') / s(signed) = q ~ U(0, 1).
@@ -169,6 +170,35 @@ def _coefficient(
     v = signed - (log_s - torch.log(-torch.expm1(log_s)))
     log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
     return (torch.logsumexp(log_g, dim=0) - math.log(k)).exp() * (1.0 / scale)
+
+
+def _heaviside_iw(x: torch.Tensor, noise: str, scale: float, p: float) -> torch.Tensor:
+    """IW-ST(p) coefficient at the outcome ``z = x > 0``, whose probability
+    is :math:`F(|a|) \\ge 1/2` (so :math:`w \\le 1` and no clip applies).
+
+    Written for few elementwise operations: this runs on every backward
+    pass of the deterministic forward, the drop-in configuration.
+    """
+    if noise == "logistic":
+        t = torch.abs(x).mul_(-1.0 / scale).sigmoid_()  # 1 - P(z); f(a) = t (1 - t)
+        if p == 1.0:
+            return t.mul_(0.5 / scale)
+        if p == 0.0:
+            return t.addcmul_(t, t, value=-1.0).mul_(1.0 / scale)  # t (1 - t) / s
+        return torch.rsub(t, 1.0).pow_(1.0 - p).mul_(t).mul_(2.0**-p / scale)
+    # f(a) = exp(-y^2) / sqrt(2 pi) with y = a / sqrt 2, and 2 P(z) = 1 + |erf(y)|.
+    # The exponent is floored at log(tiny) + 1 (never a subnormal, which is slow
+    # on CPUs): smaller densities come out near e * tiny (3e-38 in float32).
+    y = x * (1.0 / (scale * math.sqrt(2.0)))
+    log_norm = y.new_full((), -math.log(scale * math.sqrt(2.0 * math.pi)))
+    floor = math.log(torch.finfo(y.dtype).tiny) + 1.0
+    density = torch.addcmul(log_norm, y, y, value=-1.0).clamp_min_(floor).exp_()  # f(a) / s
+    if p == 0.0:
+        return density
+    weight = y.erf_().abs_().add_(1.0)
+    if p == 1.0:
+        return density.div_(weight)
+    return density.mul_(weight.pow_(-p))
 
 
 _FUNCTIONS: dict[tuple, type[torch.autograd.Function]] = {}
@@ -193,13 +223,15 @@ def _make_function(spec: tuple) -> type[torch.autograd.Function]:
     class _Estimator(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, z, table):
-            ctx.save_for_backward(x, z, table)
-            return z.to(x.dtype)
+            spikes = z.to(x.dtype)
+            # the Heaviside outcome is implied by x; otherwise keep the spikes
+            ctx.save_for_backward(x, None if spec[-1] else spikes, table)
+            return spikes
 
         @staticmethod
         def backward(ctx, grad_output):
             x, z, table = ctx.saved_tensors
-            return grad_output * _coefficient(x, z, spec, table), None, None
+            return _coefficient(x, z, spec, table).mul_(grad_output), None, None
 
     return _Estimator
 
@@ -284,7 +316,7 @@ class SpikeEstimator(nn.Module):
     def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r"""The surrogate derivative :math:`\partial z/\partial x` this
         estimator uses when outcome ``z`` was emitted at ``x``."""
-        return _coefficient(x, z.bool(), self._spec(False), self._table())
+        return _coefficient(x, (z != 0).to(x.dtype), self._spec(False), self._table())
 
     def reseed(self, generator: torch.Generator | None = None) -> None:
         """Draw a new seed for the common random numbers (``sample=True``)."""
@@ -463,7 +495,10 @@ class GumbelRao(SpikeEstimator):
             )
         self.tau = tau
         # R_tau tabulated by quadrature (tau != 1); non-persistent: rebuilt here
-        table = gumbel_rao_table(tau) if tau != 1.0 else torch.zeros(0, dtype=torch.float64)
+        if tau != 1.0:
+            table = cubic_table(gumbel_rao_table(tau))
+        else:
+            table = torch.zeros(0, dtype=torch.float64)
         self.register_buffer("table", table, persistent=False)
         self._prepare()
 

@@ -137,6 +137,78 @@ def test_agr_table_interpolation_matches_direct_quadrature(tau):
     assert ((ratio[2:] - 1).abs() < 0.1).all(), ratio  # R < 1e-16 there
 
 
+@pytest.mark.parametrize("a", [0.0, 1e-4, 0.2, 0.4054, 0.4055, 0.8109, 0.811, 3.0, 30.0])
+def test_agr_ratio_nonnegative_matches_numerical_integration(a):
+    # the two sides of the switch at d = delta (a = 0.405 and 0.811) included
+    v = torch.sigmoid(torch.tensor(-a, dtype=torch.float64))
+    ours = Fn.agr_ratio_nonnegative(v).item()
+    assert ours == pytest.approx(_integral_quad(a, 1.0) / _sig(a), rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype, rel", [(torch.float64, 1e-13), (torch.float32, 5e-6)])
+def test_agr_ratio_nonnegative_matches_the_general_closed_form(dtype, rel):
+    """The few-operation form (sigmoid and polynomial) against the
+    where-based closed form with its Taylor series, evaluated in float64 at
+    the same (rounded) points, across both switches and into the tail."""
+    a = torch.cat([torch.linspace(0, 2, 20001), torch.linspace(2, 80, 7801)]).to(dtype)
+    ours = Fn.agr_ratio_nonnegative(torch.sigmoid(-a))
+    assert ours.dtype == dtype
+    reference = Fn.gumbel_rao_expectation(a.double())
+    kept = reference > 1e-30
+    rel_error = ((ours.double() - reference).abs() / reference)[kept]
+    assert rel_error.max().item() < rel, (rel_error.max().item(), a[kept][rel_error.argmax()])
+    # v = 0 (far beyond a = 88 in float32) gives exactly 0, not 0 * inf
+    zero = Fn.agr_ratio_nonnegative(torch.zeros(3, dtype=dtype))
+    assert torch.equal(zero, torch.zeros(3, dtype=dtype))
+
+
+def test_agr_near_zero_polynomial_is_a_fit_of_the_taylor_series():
+    for dtype, (delta, degree) in Fn._AGR_D_SERIES.items():
+        v_edge, coefficients, offset = Fn._AGR_D_CONSTANTS[dtype]
+        assert v_edge == pytest.approx((1 - delta) / 2) and len(coefficients) == degree + 1
+        d = np.linspace(0, delta, 1001)
+        series = sum(d**k / (k + 3) for k in range(200))
+        polynomial = np.polynomial.Polynomial(coefficients)
+        fitted = polynomial(d)
+        # well below the cancellation error at d = delta (about 3e-6 in float32)
+        assert np.abs(fitted / series - 1).max() < (5e-7 if dtype == torch.float32 else 1e-14)
+        assert offset == pytest.approx(coefficients[0] - polynomial(delta))
+
+
+@pytest.mark.parametrize("tau", [0.1, 0.5, 0.9])
+def test_cubic_table_interpolates_through_the_table_nodes(tau):
+    table = Fn.gumbel_rao_table(tau)
+    cubic = Fn.cubic_table(table)
+    assert cubic.shape == (table.numel() - 3, 4) and cubic.is_contiguous()
+    # at t = 0 and t = 1 every interval reproduces its inner nodes
+    torch.testing.assert_close(cubic[:, 0], table[1:-2], rtol=0, atol=0)
+    torch.testing.assert_close(cubic.sum(1), table[2:-1], rtol=1e-14, atol=1e-14)
+    # and at t = -1 and t = 2 its outer ones (the 4-point Lagrange interpolant)
+    alt = cubic[:, 0] - cubic[:, 1] + cubic[:, 2] - cubic[:, 3]
+    torch.testing.assert_close(alt, table[:-3], rtol=1e-13, atol=1e-13)
+    at2 = cubic[:, 0] + 2 * cubic[:, 1] + 4 * cubic[:, 2] + 8 * cubic[:, 3]
+    torch.testing.assert_close(at2, table[3:], rtol=1e-13, atol=1e-13)
+    # nodes a_k = -40 + (k - 1) / 32 are read back exactly
+    nodes = -40.0 + (torch.arange(1, table.numel() - 1, dtype=torch.float64) - 1) / 32
+    read = Fn.gumbel_rao_expectation(nodes, tau, table=cubic)
+    torch.testing.assert_close(read, table[1:-1].exp(), rtol=1e-13, atol=0)
+    # the log table and its cubic table give the same result
+    a = torch.linspace(-50, 50, 1001, dtype=torch.float64)
+    torch.testing.assert_close(
+        Fn.gumbel_rao_expectation(a, tau, table=table),
+        Fn.gumbel_rao_expectation(a, tau, table=cubic),
+        rtol=0,
+        atol=0,
+    )
+    nonneg = a.abs()
+    torch.testing.assert_close(
+        Fn.gumbel_rao_expectation(nonneg, tau, nonnegative=True, table=cubic),
+        Fn.gumbel_rao_expectation(nonneg, tau, table=cubic),
+        rtol=0,
+        atol=0,
+    )
+
+
 def test_agr_is_finite_in_float32_for_extreme_inputs():
     a = torch.tensor([-1e4, -100.0, -1e-6, 0.0, 1e-6, 100.0, 1e4])
     for tau in (1.0, 0.3):
@@ -264,7 +336,7 @@ def test_hash_equals_a_numpy_uint32_reference_bit_for_bit(dtype):
             bits = x.numpy().view(np.uint32)
         index = np.arange(x.numel(), dtype=np.uint32).reshape(3, 1000)
         salt = _numpy_mix32(np.uint32(seed) ^ np.uint32(0x2545F491))
-        expected = _numpy_mix32(bits + index * golden + salt)
+        expected = _numpy_mix32((bits ^ salt) * golden + index)
     ours = Fn._hash32(x, torch.tensor(seed)).numpy().view(np.uint32)
     np.testing.assert_array_equal(ours, expected)
 

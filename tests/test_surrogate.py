@@ -97,6 +97,37 @@ def test_heaviside_fast_paths_match_general_formula(p, noise):
     np.testing.assert_allclose(x.grad.numpy(), _grad(est, X, X > 0)[0], rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda: surrogate.straight_through(),
+        lambda: surrogate.iw_st(p=0.4, scale=0.3),
+        lambda: surrogate.iw_st(p=1.0),
+        lambda: surrogate.straight_through(noise="gaussian", scale=0.3),
+        lambda: surrogate.iw_st(p=0.4, noise="gaussian", scale=0.3),
+        lambda: surrogate.iw_st(p=1.0, noise="gaussian", scale=0.3),
+        lambda: surrogate.gumbel_rao(),
+        lambda: surrogate.gumbel_rao(tau=0.5, scale=0.4),
+    ],
+)
+def test_heaviside_backward_in_float32_matches_float64_and_is_never_subnormal(factory):
+    """The deterministic forward's fast backward formulas, in float32."""
+    est = factory()
+    x64 = torch.cat([torch.linspace(-30, 30, 60001, dtype=torch.float64), torch.zeros(1)])
+    x32 = x64.float().requires_grad_()
+    x64 = x32.detach().double().requires_grad_()  # the same points
+    est(x32).sum().backward()
+    est(x64).sum().backward()
+    g32, g64 = x32.grad.double(), x64.grad
+    kept = g64 > 1e-30
+    rel = ((g32 - g64).abs() / g64)[kept]
+    assert kept.sum() > 1000 and rel.max().item() < 2e-5, rel.max().item()
+    # below that the float32 result is as small
+    assert (g32[~kept] < 1e-30).all()
+    if est.noise == "gaussian":  # floored: never subnormal (slow on CPUs)
+        assert ((x32.grad == 0) | (x32.grad >= torch.finfo(torch.float32).tiny)).all()
+
+
 def test_straight_through_is_iwst_zero_and_matches_density():
     st = surrogate.straight_through(noise="gaussian", scale=0.5)
     grad, _ = _grad(st, X)
