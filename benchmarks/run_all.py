@@ -101,6 +101,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         ),
     ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
+    _script("surrogate_cost", ("surrogate_cost.csv",)),
     _script("sbnn_step_time", ("sbnn_step_time.csv",), full=("--memory",)),
     _script("lrt_fusion", ("lrt_fusion.csv",)),
 )
