@@ -135,7 +135,7 @@ def firing_probability(
     """
     check_noise(noise)
     a = x / scale
-    return torch.sigmoid(a) if noise == "logistic" else normal_cdf(a)
+    return a.sigmoid_() if noise == "logistic" else normal_cdf(a)
 
 
 def log_iw_weight(
@@ -648,9 +648,12 @@ _SEED_SALT = 0x2545F491
 def _mix32(h: torch.Tensor) -> torch.Tensor:
     """32-bit xor-shift-multiply finaliser on int32 tensors (logical shifts
     emulated by masking the sign extension), in place on ``h``."""
-    h.bitwise_xor_((h >> 16).bitwise_and_(0xFFFF)).mul_(0x21F0AAAD)
-    h.bitwise_xor_((h >> 15).bitwise_and_(0x1FFFF)).mul_(0x735A2D97)
-    return h.bitwise_xor_((h >> 15).bitwise_and_(0x1FFFF))
+    shifted = torch.bitwise_right_shift(h, 16).bitwise_and_(0xFFFF)
+    h.bitwise_xor_(shifted).mul_(0x21F0AAAD)
+    shifted = torch.bitwise_right_shift(h, 15, out=shifted).bitwise_and_(0x1FFFF)
+    h.bitwise_xor_(shifted).mul_(0x735A2D97)
+    shifted = torch.bitwise_right_shift(h, 15, out=shifted).bitwise_and_(0x1FFFF)
+    return h.bitwise_xor_(shifted)
 
 
 def _hash32(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:

@@ -222,6 +222,17 @@ def test_no_tensor_is_created_on_a_fixed_device(estimator, dtype):
     assert z.dtype == x.grad.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_heaviside_spikes_on_edge_values(dtype):
+    # written by a comparison straight into x's dtype: same as (x > 0).to(dtype)
+    x = torch.tensor([-math.inf, -1.0, -0.0, 0.0, 1e-45, 1.0, math.inf, math.nan]).to(dtype)
+    x = x.requires_grad_()
+    spikes = surrogate.iw_st()(x)
+    expected = (x.detach() > 0).to(dtype)
+    assert spikes.dtype == dtype and torch.equal(spikes, expected)
+    assert not torch.signbit(spikes).any()  # no -0.0
+
+
 def test_deterministic_forward_is_heaviside_like_snntorch(estimator):
     if estimator.sample:
         pytest.skip("sampled forward")
