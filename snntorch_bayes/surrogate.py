@@ -223,8 +223,8 @@ def _make_function(spec: tuple) -> type[torch.autograd.Function]:
     class _Estimator(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, z, table):
-            if z is None:  # Heaviside: compare straight into x's dtype (7x faster
-                # on a CPU than a bool tensor converted afterwards)
+            if z is None:  # Heaviside: compare straight into x's dtype (on a CPU
+                # several times faster than a bool tensor converted afterwards)
                 spikes = torch.gt(x, 0, out=torch.empty_like(x))
             else:  # sampled spikes arrive as x's dtype; estimate() passes bools
                 spikes = z.to(x.dtype)
