@@ -358,7 +358,7 @@ def agr_ratio_nonnegative(v: torch.Tensor) -> torch.Tensor:
     return series.add_(offset).sub_(g).mul_(v)  # v (P(min) - P(delta) + G(max))
 
 
-def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
+def _agr_ratio_tau1(a: torch.Tensor) -> torch.Tensor:
     r""":math:`R(a) = I(a)/\sigma(a)` at :math:`\tau = 1`, closed form.
 
     With :math:`e = e^{-|a|}` and :math:`L = \ln(2/(1+e))`:
@@ -368,9 +368,9 @@ def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
     * :math:`a < 0`: :math:`R = [2(1+e)^2 L - (1-e)(1+3e)] / [2(1-e)^3]`
       (the same with :math:`b = 1/e`, so nothing overflows),
     * :math:`|a| < r`: the Taylor series (the closed form cancels there).
+
+    For :math:`a \ge 0` only, :func:`agr_ratio_nonnegative` is cheaper.
     """
-    if nonnegative:
-        return agr_ratio_nonnegative(torch.sigmoid(-a))
     radius, terms = _AGR_SERIES_SETTINGS[a.dtype]
     abs_a = a.abs()
     e = torch.exp(-abs_a)
@@ -378,9 +378,8 @@ def _agr_ratio_tau1(a: torch.Tensor, nonnegative: bool) -> torch.Tensor:
     denom = 2 * (1 - e) ** 3
     sq = (1 + e) ** 2
     far = e * ((e - 1) * (e + 3) - 2 * sq * (log_l - abs_a)) / denom
-    if not nonnegative:
-        negative = (2 * sq * log_l - (1 - e) * (1 + 3 * e)) / denom
-        far = torch.where(a >= 0, far, negative)
+    negative = (2 * sq * log_l - (1 - e) * (1 + 3 * e)) / denom
+    far = torch.where(a >= 0, far, negative)
     a_small = a.clamp(-radius, radius)
     series = torch.full_like(a, _AGR_SERIES[terms - 1])
     for coefficient in reversed(_AGR_SERIES[: terms - 1]):
@@ -529,7 +528,7 @@ def gumbel_rao_expectation(
     dtype = _compute_dtype(a)
     a_c = a.to(dtype)
     if tau == 1.0:
-        out = _agr_ratio_tau1(a_c, nonnegative)
+        out = agr_ratio_nonnegative(torch.sigmoid(-a_c)) if nonnegative else _agr_ratio_tau1(a_c)
     else:
         table = gumbel_rao_table(tau) if table is None else table
         if table.dim() == 1:  # a gumbel_rao_table; estimators pass its cubic_table
