@@ -163,6 +163,7 @@ class _BayesLayer(Variational, nn.Module):
         prior: Prior | None,
         posterior_std: float | None,
         factory: dict,
+        bias_prior: Prior | None = None,
     ) -> None:
         fan_in = math.prod(shape[1:])
         if not isinstance(bias, bool):
@@ -171,11 +172,16 @@ class _BayesLayer(Variational, nn.Module):
             prior = GaussianPrior(std=1.0 / math.sqrt(fan_in))
         if not isinstance(prior, Prior):
             raise ValueError(f"prior must be a snntorch_bayes Prior or None, got {prior!r}")
+        if bias_prior is not None and not isinstance(bias_prior, Prior):
+            raise ValueError(
+                f"bias_prior must be a snntorch_bayes Prior or None, got {bias_prior!r}"
+            )
         if posterior_std is None:
             posterior_std = 0.5 / math.sqrt(fan_in)
         if not (isinstance(posterior_std, (int, float)) and 0 < posterior_std < math.inf):
             raise ValueError(f"posterior_std must be in (0, inf), got {posterior_std!r}")
         self.prior = prior
+        self.bias_prior = bias_prior
         self.posterior_std = float(posterior_std)
         self.weight_mean = nn.Parameter(torch.empty(shape, **factory))
         self.weight_rho = nn.Parameter(torch.empty(shape, **factory))
@@ -228,8 +234,13 @@ class _BayesLayer(Variational, nn.Module):
         every element."""
         kl = self.prior.kl(self.weight_mean, self.weight_std)
         if self.bias_mean is not None:
-            kl = kl + self.prior.kl(self.bias_mean, self.bias_std)
+            bias_prior = self.prior if self.bias_prior is None else self.bias_prior
+            kl = kl + bias_prior.kl(self.bias_mean, self.bias_std)
         return kl
+
+
+def _bias_prior_repr(layer: _BayesLayer) -> str:
+    return "" if layer.bias_prior is None else f", bias_prior={layer.bias_prior!r}"
 
 
 class BayesLinear(_BayesLayer):
@@ -269,6 +280,9 @@ class BayesLinear(_BayesLayer):
         initial weights
     :param posterior_std: initial :math:`\sigma` of every weight. Defaults to
         ``0.5/sqrt(in_features)``
+    :param bias_prior: the prior of the bias. Defaults to ``prior``
+        (:func:`~snntorch_bayes.initialize` sets both to the scale of the
+        initialised means)
     """
 
     def __init__(
@@ -281,6 +295,7 @@ class BayesLinear(_BayesLayer):
         *,
         prior: Prior | None = None,
         posterior_std: float | None = None,
+        bias_prior: Prior | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
@@ -289,7 +304,9 @@ class BayesLinear(_BayesLayer):
         self.in_features = in_features
         self.out_features = out_features
         factory = {"device": device, "dtype": dtype}
-        self._init_posterior((out_features, in_features), bias, prior, posterior_std, factory)
+        self._init_posterior(
+            (out_features, in_features), bias, prior, posterior_std, factory, bias_prior
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
         _check_input("BayesLinear", x)
@@ -313,7 +330,8 @@ class BayesLinear(_BayesLayer):
     def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"bias={self.bias_mean is not None}, prior={self.prior!r}, mode={self.mode!r}"
+            f"bias={self.bias_mean is not None}, prior={self.prior!r}{_bias_prior_repr(self)}, "
+            f"mode={self.mode!r}"
         )
 
 
@@ -352,6 +370,7 @@ class BayesConv2d(_BayesLayer):
     :param prior: the prior. Defaults to ``GaussianPrior(std=1/sqrt(fan_in))``
     :param posterior_std: initial :math:`\sigma`. Defaults to
         ``0.5/sqrt(fan_in)``, with ``fan_in = in_channels/groups · kh · kw``
+    :param bias_prior: the prior of the bias. Defaults to ``prior``
     """
 
     def __init__(
@@ -370,6 +389,7 @@ class BayesConv2d(_BayesLayer):
         *,
         prior: Prior | None = None,
         posterior_std: float | None = None,
+        bias_prior: Prior | None = None,
     ) -> None:
         super().__init__()
         if padding_mode != "zeros":
@@ -405,7 +425,7 @@ class BayesConv2d(_BayesLayer):
         self.groups = groups
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         factory = {"device": device, "dtype": dtype}
-        self._init_posterior(shape, bias, prior, posterior_std, factory)
+        self._init_posterior(shape, bias, prior, posterior_std, factory, bias_prior)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
         _check_input("BayesConv2d", x)
@@ -437,8 +457,8 @@ class BayesConv2d(_BayesLayer):
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
-            f"groups={self.groups}, bias={self.bias_mean is not None}, prior={self.prior!r}, "
-            f"mode={self.mode!r}"
+            f"groups={self.groups}, bias={self.bias_mean is not None}, prior={self.prior!r}"
+            f"{_bias_prior_repr(self)}, mode={self.mode!r}"
         )
 
 
