@@ -46,6 +46,7 @@ from snntorch_bayes.inference import (
     set_mode,
     to_snntorch,
 )
+from snntorch_bayes.init import LayerInit, initialize, measure
 from snntorch_bayes.layers import (
     AvgPool2d,
     BayesConv2d,
@@ -68,6 +69,7 @@ __all__ = [
     "Flatten",
     "GaussianCurrent",
     "GaussianPrior",
+    "LayerInit",
     "MaxPool2d",
     "Prior",
     "VariationalLeaky",
@@ -82,10 +84,12 @@ __all__ = [
     "functional",
     "gaussian",
     "inference",
+    "initialize",
     "kl_divergence",
     "layers",
     "max_pool2d",
     "mc_logits",
+    "measure",
     "models",
     "neurons",
     "record_firing",

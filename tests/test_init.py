@@ -1,0 +1,220 @@
+"""sb.initialize and sb.measure: the low-bias operating point on every kind
+of network, for variational and plain snnTorch neurons."""
+
+import pickle
+
+import pytest
+import snntorch as snn
+import torch
+from torch import nn
+
+import snntorch_bayes as sb
+from snntorch_bayes import models
+
+
+def _stack(variational: bool, depth: int = 4, width: int = 32, beta: float = 0.0):
+    layers, fan_in = [], 20
+    for _ in range(depth):
+        if variational:
+            layers += [
+                sb.BayesLinear(fan_in, width),
+                sb.VariationalLeaky(beta, reset_mechanism="none", init_hidden=True),
+            ]
+        else:
+            layers += [
+                nn.Linear(fan_in, width),
+                snn.Leaky(beta, reset_mechanism="none", init_hidden=True),
+            ]
+        fan_in = width
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("variational", [True, False])
+def test_plain_stack_starts_at_the_low_bias_point(variational):
+    torch.manual_seed(0)
+    net = _stack(variational)
+    x = torch.rand(256, 20)
+    before = sb.measure(net, x)
+    stats = sb.initialize(net, x)
+    after = sb.measure(net, x)
+    assert len(stats) == len(after) == 4
+    # the default start is far from threshold: the deep layers are (almost) silent
+    assert all(s.rate_after < 0.1 for s in before[1:])
+    for s, m in zip(stats, after, strict=True):
+        assert not s.skipped
+        assert 0.4 < m.rate_after < 0.6
+        if variational:
+            assert 0.2 <= m.pi_after <= 0.8
+            assert abs(s.pi_after - 0.5) < 0.02  # centred on pi itself
+            assert 0.2 < m.snr_after < 5  # sqrt(v) of the order of |mu - theta|
+
+
+def test_variational_noise_and_matched_prior():
+    torch.manual_seed(1)
+    net = _stack(True, depth=2)
+    x = torch.rand(512, 20)
+    sb.initialize(net, x, noise_ratio=0.5)
+    for layer in (net[0], net[2]):
+        rms = layer.weight_mean.pow(2).mean().sqrt().item()
+        assert layer.prior.std == pytest.approx(rms, rel=1e-6)
+        assert layer.bias_prior.std == pytest.approx(
+            layer.bias_mean.pow(2).mean().sqrt().item(), rel=1e-6
+        )
+    # the rms current noise is noise_ratio times the spread of the mean current
+    with torch.no_grad():
+        cur = net[0](x)
+    assert cur.var.mean().sqrt().item() == pytest.approx(
+        0.5 * cur.mean.std(0).mean().item(), rel=0.1
+    )
+    net2 = _stack(True, depth=2)
+    prior = net2[0].prior
+    sb.initialize(net2, x, match_prior=False)
+    assert net2[0].prior == prior and net2[0].bias_prior is None
+
+
+def test_kl_uses_the_bias_prior():
+    fc = sb.BayesLinear(4, 3, bias_prior=sb.GaussianPrior(std=2.0))
+    expected = fc.prior.kl(fc.weight_mean, fc.weight_std) + sb.GaussianPrior(2.0).kl(
+        fc.bias_mean, fc.bias_std
+    )
+    assert torch.allclose(fc.kl_divergence(), expected)
+    assert "bias_prior=GaussianPrior(std=2" in repr(fc)
+    with pytest.raises(ValueError, match="bias_prior"):
+        sb.BayesLinear(4, 3, bias_prior=2.0)
+
+
+class _ConvNet(nn.Module):
+    """Tutorial 6's shape, multi-step, with the time loop inside forward."""
+
+    def __init__(self, variational: bool, steps: int = 5):
+        super().__init__()
+        conv = sb.BayesConv2d if variational else nn.Conv2d
+        linear = sb.BayesLinear if variational else nn.Linear
+        neuron = (lambda: sb.VariationalLeaky(0.8)) if variational else (lambda: snn.Leaky(0.8))
+        self.c1, self.n1 = conv(1, 6, 5), neuron()
+        self.fc, self.n2 = linear(6 * 6 * 6, 10), neuron()
+        self.variational, self.steps = variational, steps
+
+    def forward(self, x):
+        pool = sb.max_pool2d if self.variational else nn.functional.max_pool2d
+        m1, m2 = self.n1.reset_mem(), self.n2.reset_mem()
+        out = []
+        for _ in range(self.steps):
+            s1, m1 = self.n1(pool(self.c1(x), 2), m1)
+            s2, m2 = self.n2(self.fc(s1.flatten(1)), m2)
+            out.append(s2)
+        return torch.stack(out)
+
+
+@pytest.mark.parametrize("variational", [True, False])
+def test_conv_multistep_reaches_the_target_rate(variational):
+    torch.manual_seed(2)
+    net = _ConvNet(variational)
+    x = torch.rand(64, 1, 16, 16)
+    stats = sb.initialize(net, x, target_rate=0.25)
+    assert [s.layer for s in stats] == ["c1", "fc"]
+    for m in sb.measure(net, x):
+        assert 0.2 < m.rate_after < 0.3
+
+
+@pytest.mark.parametrize("variational", [True, False])
+def test_synaptic(variational):
+    torch.manual_seed(3)
+    neuron = (
+        (lambda: sb.VariationalSynaptic(0.5, 0.5, init_hidden=True))
+        if variational
+        else (lambda: snn.Synaptic(0.5, 0.5, init_hidden=True))
+    )
+    linear = sb.BayesLinear if variational else nn.Linear
+    net = nn.Sequential(linear(20, 16), neuron(), linear(16, 8), neuron())
+    x = torch.rand(128, 20)
+    sb.initialize(net, x)
+    assert all(0.4 < m.rate_after < 0.6 for m in sb.measure(net, x))
+
+
+@pytest.mark.parametrize("cls", [models.BinaryResNet, models.SpikingResNet])
+@pytest.mark.parametrize("variational", [True, False])
+def test_residual_networks_are_centred_through_the_stream(cls, variational):
+    torch.manual_seed(4)
+    net = cls((1, 12, 12), 10, depth=3, width=8, variational=variational)
+    x = torch.rand(64, 1, 12, 12)
+    stats = sb.initialize(net, x)
+    shared = [s for s in stats if s.extra.get("shared_input")]
+    assert len(shared) == 3  # blocks 1, 2 and the head read the residual stream
+    assert all(s.gain == 1.0 for s in shared)  # only the offset is set there
+    assert all(0.4 < s.rate_after < 0.6 for s in stats)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_normalised_neurons_are_left_alone(train):
+    net = models.BinaryResNet((1, 12, 12), 10, depth=2, width=8, variational=False, batch_norm=True)
+    net.train(train)
+    norm = net.blocks[0].act.norm
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    stats = sb.initialize(net, torch.rand(32, 1, 12, 12))
+    assert all(s.skipped == "a normalisation layer feeds it" for s in stats)
+    for k, v in net.state_dict().items():  # nothing changed, running statistics included
+        assert torch.equal(v, before[k]), k
+    assert norm.training == train
+
+
+def test_state_is_restored_and_measure_changes_nothing():
+    torch.manual_seed(5)
+    net = _stack(True, depth=2).eval()
+    net[0].set_mode("mean")
+    x = torch.rand(64, 20)
+    rng = torch.get_rng_state()
+    sb.initialize(net, x)
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert not net.training and net[0].mode == "mean" and net[2].mode == "auto"
+    assert net[1].mem.numel() == 0
+    params = [p.clone() for p in net.parameters()]
+    sb.measure(net, x)
+    assert all(torch.equal(a, b) for a, b in zip(params, net.parameters(), strict=True))
+    pickle.loads(pickle.dumps(net))  # the matched priors pickle with the model
+
+
+def test_initialize_is_deterministic_and_float64():
+    x = torch.rand(64, 20, dtype=torch.float64)
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(6)
+        net = _stack(True, depth=2).double()
+        sb.initialize(net, x)
+        nets.append(net)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        assert a.dtype == torch.float64 and torch.equal(a, b)
+
+
+def test_custom_forward():
+    net = _stack(False, depth=2)
+    x = torch.rand(64, 20)
+    calls = []
+
+    def forward(module, inputs):
+        calls.append(1)
+        return module(inputs[0])
+
+    sb.initialize(net, (x,), forward=forward, iterations=4)
+    assert calls
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"target_rate": 0.0}, "target_rate"),
+        ({"target_rate": 1.5}, "target_rate"),
+        ({"spread": 0}, "spread"),
+        ({"noise_ratio": float("inf")}, "noise_ratio"),
+        ({"iterations": 0}, "iterations"),
+        ({"iterations": True}, "iterations"),
+    ],
+)
+def test_bad_arguments(bad, match):
+    with pytest.raises(ValueError, match=match):
+        sb.initialize(_stack(False, depth=1), torch.rand(8, 20), **bad)
+
+
+def test_no_neuron():
+    with pytest.raises(ValueError, match="no spiking neuron"):
+        sb.initialize(nn.Linear(3, 2), torch.rand(4, 3))
