@@ -104,6 +104,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     _script("surrogate_cost", ("surrogate_cost.csv",)),
     _script("sbnn_step_time", ("sbnn_step_time.csv",), full=("--memory",)),
     _script("lrt_fusion", ("lrt_fusion.csv",)),
+    _script("sbnn_recipe", ("sbnn_recipe_runs.csv", "sbnn_recipe_layers.csv")),
 )
 
 
