@@ -38,9 +38,18 @@ Plain snnTorch networks (``nn.Linear`` / ``nn.Conv2d`` feeding ``snn.Leaky``,
 deterministic twin can be given the same start.  A neuron whose input passes
 through a normalisation layer (BatchNorm, LayerNorm, ...) is left alone: the
 normalisation does this job.  The layer feeding a neuron is the last
-``Linear`` / ``Conv`` (variational or not) called before it; in a residual
-network that is the block's branch, whose scale and offset then set the
-neuron's input.
+``Linear`` / ``Conv`` (variational or not) called before it.  When the
+neuron reads more than that layer's output (a residual stream), only the
+layer's bias is set, to centre the neuron; its weights are left as they are.
+
+**Prior** (``match_prior``, variational layers).  Every layer's prior
+becomes :math:`\mathcal N(0, \sigma_p^2)` with :math:`\sigma_p` the
+root-mean-square of its initialised weight means, and its bias prior the
+same from its bias means.  With the layers' default prior
+:math:`\mathcal N(0, 1/\text{fan-in})` the centred biases alone sit many
+prior standard deviations out, and the KL term, tens of nats per example
+on a 6-layer MLP, pulls the units back off their threshold (measured in
+``docs/recipe.md``).
 """
 
 from __future__ import annotations
@@ -70,9 +79,12 @@ _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 class LayerInit:
     """What :func:`initialize` measured and did for one (layer, neuron) pair.
 
-    Rates and probabilities are medians over the layer's units; ``snr`` is
-    the median over units and examples of :math:`\\sqrt v / |\\mu - \\theta|`
-    (variational neurons only, else ``nan``).
+    Rates and probabilities are medians over the layer's units: ``rate`` the
+    fraction of spikes over every step and example, ``pi`` the mean firing
+    probability :math:`\\Phi(a)` of the first step (from rest), ``snr`` the
+    median over units and examples of :math:`\\sqrt v / |\\mu - \\theta|` at
+    the first step (``pi`` and ``snr`` only for neurons fed by Gaussian
+    currents, else ``nan``).
     """
 
     layer: str
