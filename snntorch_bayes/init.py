@@ -117,8 +117,6 @@ class _Probe:
         self.mean: list[torch.Tensor] = []
         self.var: list[torch.Tensor] = []
         self.spikes: list[torch.Tensor] = []
-        self.pi: list[torch.Tensor] = []
-        self.snr: list[torch.Tensor] = []
 
     def _input(self, module: nn.Module, args: tuple) -> None:
         cur = args[0]
