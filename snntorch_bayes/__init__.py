@@ -18,12 +18,17 @@ networks on top of snnTorch.
   networks and loops, including the normalisation-free residual networks
   :class:`~snntorch_bayes.models.BinaryResNet` and
   :class:`~snntorch_bayes.models.SpikingResNet` (SBNN or deterministic twin)
+* :mod:`snntorch_bayes.init` -- :func:`initialize`, the data-dependent start
+  at the low-bias operating point, and :func:`measure`
+* :mod:`snntorch_bayes.deep` -- deep plain binary networks, SBNN against fair
+  twins (the main job's third table, ``benchmarks/sbnn_recipe.py``)
 """
 
 from snntorch_bayes import (
     audio,
     calibration,
     datasets,
+    deep,
     diagnostics,
     functional,
     gaussian,
@@ -80,6 +85,7 @@ __all__ = [
     "bias_penalty",
     "calibration",
     "datasets",
+    "deep",
     "diagnostics",
     "functional",
     "gaussian",

@@ -17,7 +17,16 @@ are the validation split that temperature scaling is fitted on.  It prints a
 table of spike-count test accuracy and time per step, and a table of
 predictive accuracy, NLL, ECE (15 equal-width bins) and Brier score, and
 saves the numbers (JSON) and plots (training curves, reliability diagram)
-under ``runs/``.  About 10 minutes on 2 CPU cores.
+under ``runs/``.
+
+Then (skip with ``--no-deep``) a third table: the deep plain binary network of
+:mod:`snntorch_bayes.deep` on Fashion-MNIST (6 hidden layers of 256 units, 3
+epochs, seed 0), as an SBNN with the library's defaults after
+:func:`~snntorch_bayes.init.initialize`, as the equally initialised
+``fast_sigmoid`` twin and as ``fast_sigmoid`` + BatchNorm: accuracy, NLL, ECE,
+Brier and time per step.  The benchmark ``benchmarks/sbnn_recipe.py`` runs 3
+seeds; the main job runs one to stay short.  About 9 minutes in all on 2 CPU
+cores.
 """
 
 from __future__ import annotations
@@ -35,10 +44,10 @@ import snntorch
 import torch
 from snntorch import surrogate as snn_surrogate
 
-from snntorch_bayes import __version__, calibration, datasets, surrogate
+from snntorch_bayes import __version__, calibration, datasets, deep, surrogate
 from snntorch_bayes.inference import ELBO
 from snntorch_bayes.models import BayesFCSpikingNet, FCSpikingNet
-from snntorch_bayes.training import predict, train_epoch
+from snntorch_bayes.training import _progress, predict, train_epoch
 
 #: upstream's reported test accuracy for tutorial 5 after one epoch
 UPSTREAM_TUTORIAL5_ACCURACY = 0.9387
@@ -92,6 +101,23 @@ def _parser() -> argparse.ArgumentParser:
         "--name", default=None, help="file name stem of the results (default: tutorial5-DATE)"
     )
     p.add_argument("--no-progress", action="store_true")
+    deep = p.add_argument_group(
+        "deep plain binary networks (Fashion-MNIST; SBNN against fair twins, snntorch_bayes.deep)"
+    )
+    deep.add_argument("--no-deep", action="store_true", help="skip the deep-network table")
+    deep.add_argument("--deep-depth", type=int, default=6, help="hidden layers")
+    deep.add_argument("--deep-width", type=int, default=256, help="units per hidden layer")
+    deep.add_argument("--deep-epochs", type=int, default=3)
+    deep.add_argument(
+        "--deep-seeds", type=int, nargs="+", default=[0],
+        help="one run per seed (the benchmark uses 0 1 2)",
+    )  # fmt: skip
+    deep.add_argument(
+        "--fashion-mnist-dir", default=None,
+        help="local Fashion-MNIST copy (idx files); default: $SNNTORCH_BAYES_FASHION_MNIST",
+    )  # fmt: skip
+    deep.add_argument("--deep-max-steps", type=int, default=None, help="cap (quick runs)")
+    deep.add_argument("--deep-limit", type=int, default=None, help="cap per split (quick runs)")
     return p
 
 
@@ -289,7 +315,8 @@ def _plot_reliability(rows: list[dict], path: Path) -> Path | None:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = _parser()
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "num_steps", "mc_samples"):
+    for name in ("epochs", "batch_size", "num_steps", "mc_samples", "deep_depth", "deep_width",
+                 "deep_epochs"):  # fmt: skip
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("lr", "posterior_std"):
@@ -344,6 +371,78 @@ def _print_tables(summary: list[dict], args) -> None:
         )
 
 
+DEEP_NAMES = {
+    "sbnn": "SBNN (deployed)",
+    "fast_sigmoid": "fast_sigmoid(25), same init",
+    "fast_sigmoid + BatchNorm": "fast_sigmoid(25) + BatchNorm",
+}
+
+
+def _deep_rows(args) -> list[dict]:
+    """Train the deep plain binary networks of :mod:`snntorch_bayes.deep`
+    (SBNN with the library's defaults and its twins) on Fashion-MNIST; one
+    row per predictor and seed."""
+    data = deep.load_fashion_mnist(
+        limit=args.deep_limit, root=args.data_root, local_copy=args.fashion_mnist_dir
+    )
+    rows = []
+    for seed in args.deep_seeds:
+        for kind in deep.METHODS:
+            total = args.deep_max_steps or (args.deep_epochs * (len(data["train"][0]) // 128))
+            bar = _progress(range(total), total, f"deep {kind} seed {seed}", not args.no_progress)
+            ticks = iter(bar)
+            run = deep.train_run(
+                kind, args.deep_depth, args.deep_width, data, seed=seed,
+                epochs=args.deep_epochs, max_steps=args.deep_max_steps,
+                mc=args.mc_samples, progress=lambda step, loss, t=ticks: next(t, None),
+            )  # fmt: skip
+            getattr(bar, "close", lambda: None)()
+            base = {k: run[k] for k in ("seed", "ms_per_step", "steps", "lr", "diverged_at")}
+            variants = [(DEEP_NAMES[kind], "test_")]
+            if kind == "sbnn":
+                variants.append((f"SBNN (model average, K={args.mc_samples})", "test_avg_"))
+            else:
+                variants.append((f"{DEEP_NAMES[kind]} + temperature", "test_ts_"))
+            for name, prefix in variants:
+                metrics = {k: run[prefix + k] for k in ("accuracy", "nll", "ece", "brier")}
+                rows.append(base | {"method": name} | metrics)
+    return rows
+
+
+def _print_deep_table(rows: list[dict], args) -> None:
+    seeds = " ".join(map(str, args.deep_seeds))
+    print(
+        f"\n3. Deep plain binary network on Fashion-MNIST: {args.deep_depth} hidden layers of "
+        f"{args.deep_width} units, no normalisation except the BatchNorm twin; "
+        f"{args.deep_epochs} epoch(s)"
+        + (f" capped at {args.deep_max_steps} steps" if args.deep_max_steps else "")
+        + f", batch 128, seed(s) {seeds}\n"
+        "   (the benchmark benchmarks/sbnn_recipe.py runs 3 seeds; here fewer, to keep "
+        "the main job short)"
+    )
+    header = (
+        f"{'method':<42} {'lr':>7} {'test acc. %':>12} {'NLL':>8} {'ECE %':>7} "
+        f"{'Brier':>7} {'ms/step':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == name]
+        acc = _mean_std([100 * r["accuracy"] for r in mine])
+        cells = [statistics.fmean(r[k] for r in mine) for k in ("nll", "ece", "brier")]
+        spread = f" ± {acc[1]:.2f}" if len(mine) > 1 else ""
+        print(
+            f"{name:<42} {mine[0]['lr']:>7g} {acc[0]:>6.2f}{spread:<6} {cells[0]:>8.4f} "
+            f"{100 * cells[1]:>7.2f} {cells[2]:>7.4f} "
+            f"{statistics.fmean(r['ms_per_step'] for r in mine):>8.1f}"
+        )
+    print(
+        "(SBNN: sb.initialize + the library's defaults: IW-ST p=0, tempered KL weight 0.1; "
+        "fast_sigmoid twin: the same sb.initialize at spread 0.04; learning rates chosen "
+        "on validation in docs/recipe.md)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
@@ -373,6 +472,14 @@ def main(argv: list[str] | None = None) -> int:
             rows += _run(name, make, seed, args, loaders)
     summary = _summarise(rows)
     _print_tables(summary, args)
+    deep_rows = []
+    if not args.no_deep:
+        try:
+            deep_rows = _deep_rows(args)
+        except datasets.DatasetNotFoundError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        _print_deep_table(deep_rows, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -390,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
                 "snntorch": snntorch.__version__,
                 "summary": summary,
                 "results": rows,
+                "deep": deep_rows,
             },
             indent=2,
         )

@@ -28,10 +28,12 @@ neuron:
    :math:`a` is of order 1.
 3. **Centre.**  Each unit's bias is shifted (bisection, all units at once)
    until its firing rate on the batch is ``target_rate``: for a binary unit
-   the mean firing probability :math:`\bar\pi = \tfrac12` is the low-bias
-   point of eq. (5); for a spiking unit it is the fraction of time steps it
-   fires.  Variational neurons are centred on :math:`\pi = \Phi(a)`
-   itself, deterministic ones on their spikes.
+   (a neuron called once per forward pass) the default is the mean firing
+   probability :math:`\bar\pi = \tfrac12`, the low-bias point of eq. (5);
+   for a spiking unit (called over several time steps) it is the fraction
+   of steps it fires, by default :data:`SPIKING_TARGET_RATE`.  Variational
+   neurons are centred on :math:`\pi = \Phi(a)` itself, deterministic ones
+   on their spikes.
 
 Plain snnTorch networks (``nn.Linear`` / ``nn.Conv2d`` feeding ``snn.Leaky``,
 ``snn.Synaptic``, ``snn.RLeaky`` ...) are initialised the same way, so a
@@ -70,6 +72,15 @@ from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear, GaussianPrior, Variational
 
 __all__ = ["LayerInit", "initialize", "measure"]
+
+#: default target of a binary unit (a neuron called once per forward pass):
+#: firing probability 1/2, the low-bias point of eq. (5)
+BINARY_TARGET_RATE = 0.5
+#: default target of a spiking unit (a neuron called over several time
+#: steps): the fraction of steps it fires.  Screened on tutorial 6's
+#: convolutional SNN (``docs/recipe.md`` §5): 0.1-0.2 trained far better than
+#: 0.5 for both the SBNN and the ``fast_sigmoid`` twin
+SPIKING_TARGET_RATE = 0.2
 
 _AFFINE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, BayesLinear, BayesConv2d)
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
@@ -177,7 +188,7 @@ def initialize(
     net: nn.Module,
     example_input: torch.Tensor | tuple,
     *,
-    target_rate: float = 0.5,
+    target_rate: float | None = None,
     spread: float = 1.0,
     noise_ratio: float = 0.5,
     match_prior: bool = True,
@@ -209,7 +220,9 @@ def initialize(
     :param example_input: one batch, passed as ``net(example_input)`` (a
         tuple is unpacked into positional arguments)
     :param target_rate: firing rate to centre every unit on, in (0, 1).
-        Defaults to 0.5, the low-bias point of a binary unit
+        Defaults to None: :data:`BINARY_TARGET_RATE` (½, the low-bias point)
+        for a neuron called once per forward pass, :data:`SPIKING_TARGET_RATE`
+        for one called over several time steps
     :param spread: standard deviation of each unit's steady-state membrane
         over the batch, in thresholds. Defaults to 1
     :param noise_ratio: root-mean-square posterior noise of each variational
@@ -226,7 +239,7 @@ def initialize(
         global generator is restored afterwards). Defaults to 0
     :returns: one :class:`LayerInit` per neuron, in forward order
     """
-    if not 0 < target_rate < 1:
+    if target_rate is not None and not 0 < target_rate < 1:
         raise ValueError(f"target_rate must be in (0, 1), got {target_rate!r}")
     for name, value in (("spread", spread), ("noise_ratio", noise_ratio)):
         if not (isinstance(value, (int, float)) and 0 < value < math.inf):
@@ -362,7 +375,7 @@ def _initialize_pair(
     neuron: nn.Module,
     record: LayerInit,
     run: Callable[[], None],
-    target_rate: float,
+    target_rate: float | None,
     spread: float,
     noise_ratio: float,
     iterations: int,
@@ -387,6 +400,10 @@ def _initialize_pair(
             record.skipped = f"{mean.shape[0]} neuron channels but {channels} layer outputs"
             return
         record.rate_before, record.pi_before, record.snr_before = _rates(probe, threshold)
+        if target_rate is None:
+            one_step = len(probe.spikes) == 1
+            target_rate = BINARY_TARGET_RATE if one_step else SPIKING_TARGET_RATE
+        record.extra["target_rate"] = target_rate
         target_std = spread * _threshold_scale(neuron)
         if _shares_input(outputs, probe.mean):
             # the neuron reads a sum (a residual stream): only its offset is ours to set

@@ -137,7 +137,7 @@ class BayesFCSpikingNet(_TwoLayerNet):
         (torch.Size([5, 2, 10]), torch.Size([5, 2, 10]))
 
     :param spike_grad: IW-ST estimator of both neuron layers (Gaussian noise).
-        Defaults to ``iw_st(p=1.0, noise="gaussian")``
+        Defaults to ``iw_st(p=0.0, noise="gaussian")``
     :param num_inputs: input features. Defaults to 784
     :param num_hidden: hidden units. Defaults to 1000
     :param num_outputs: classes. Defaults to 10
@@ -509,7 +509,7 @@ class BinaryResNet(_ResNet):
         reference only; ``ValueError`` with ``variational=True``). Defaults
         to False
     :param spike_grad: the neurons' ``spike_grad``. Defaults to
-        ``iw_st(p=1, noise="gaussian")`` (SBNN) or ``FastSigmoid(25)`` (twins)
+        ``iw_st(p=0, noise="gaussian")`` (SBNN) or ``FastSigmoid(25)`` (twins)
     :param intrinsic_noise: ``intrinsic_noise`` of the variational neurons.
         Defaults to 0
 

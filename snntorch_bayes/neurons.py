@@ -66,7 +66,7 @@ __all__ = ["VariationalLeaky", "VariationalSynaptic"]
 
 
 def _default_estimator() -> IWST:
-    return iw_st(p=1.0, noise="gaussian", scale=0.25)
+    return iw_st(p=0.0, noise="gaussian", scale=0.25)
 
 
 def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST:
@@ -218,7 +218,8 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
     :param spike_grad: an IW-ST estimator with ``noise="gaussian"`` and
         ``sample=False`` (its ``p`` and ``max_weight`` set the weight; its
         ``scale`` is the noise of a plain tensor input). Defaults to
-        ``iw_st(p=1.0, noise="gaussian", scale=0.25)``
+        ``iw_st(p=0.0, noise="gaussian", scale=0.25)``
+        (straight-through for the Gaussian noise; the recipe, ``docs/recipe.md``)
     :param surrogate_disable: must be False
     :param init_hidden: keep the state inside the module. Defaults to False
     :param inhibition: must be False

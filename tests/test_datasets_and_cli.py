@@ -74,12 +74,20 @@ def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
             "--max-batches", "3", "--max-test-batches", "1", "--num-steps", "3",
             "--no-progress", "--data-root", str(mnist_root), "--mnist-dir", str(SHARED_MNIST),
             "--out", str(tmp_path), "--seeds", "0", "1", "--mc-samples", "2",
+            "--fashion-mnist-dir", str(SHARED_MNIST.parent / "fashion-mnist"),
+            "--deep-depth", "2", "--deep-width", "16", "--deep-max-steps", "3",
+            "--deep-limit", "300",
         ]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     for name in ("fast_sigmoid(25) + temperature", "iw_st", "SBNN (MC, K=2)", "ECE"):
         assert name in printed
+    deep_table = printed[printed.index("3. Deep plain binary network") :]
+    assert "2 hidden layers of 16 units" in deep_table and "capped at 3 steps" in deep_table
+    for name in ("SBNN (deployed)", "SBNN (model average, K=2)", "fast_sigmoid(25), same init",
+                 "fast_sigmoid(25) + BatchNorm + temperature"):  # fmt: skip
+        assert name in deep_table
     (result,) = tmp_path.glob("tutorial5-*.json")
     assert result.with_suffix(".png").stat().st_size > 0
     assert (tmp_path / f"{result.stem}-reliability.png").stat().st_size > 0
@@ -98,7 +106,16 @@ def test_main_job_runs_end_to_end(mnist_root, tmp_path, capsys):
             assert 0.0 <= r[key] <= 1.0
         assert r["nll"] > 0 and 0 <= r["brier"] <= 2
         assert sum(r["reliability"]["counts"]) == 1000  # one test batch
-    assert rows[2]["spike_grad"].startswith("IWST(p=1.0")
+    assert rows[2]["spike_grad"].startswith("IWST(p=1.0")  # the drop-in's --p
+    assert rows[3]["spike_grad"].startswith("IWST(p=0.0")  # the SBNN's default neurons
+    deep_rows = saved["deep"]
+    assert [r["method"] for r in deep_rows] == [
+        "SBNN (deployed)", "SBNN (model average, K=2)",
+        "fast_sigmoid(25), same init", "fast_sigmoid(25), same init + temperature",
+        "fast_sigmoid(25) + BatchNorm", "fast_sigmoid(25) + BatchNorm + temperature",
+    ]  # fmt: skip
+    for r in deep_rows:
+        assert r["steps"] == 3 and 0 <= r["accuracy"] <= 1 and r["nll"] > 0
     assert rows[1]["temperature"] > 0
     # temperature scaling changes neither the accuracy nor the training
     assert rows[1]["accuracy"] == rows[0]["accuracy"]

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import snntorch_bayes as sb
-from snntorch_bayes import models
+from snntorch_bayes import init, models
 
 
 def _stack(variational: bool, depth: int = 4, width: int = 32, beta: float = 0.0):
@@ -142,7 +142,31 @@ def test_residual_networks_are_centred_through_the_stream(cls, variational):
     shared = [s for s in stats if s.extra.get("shared_input")]
     assert len(shared) == 3  # blocks 1, 2 and the head read the residual stream
     assert all(s.gain == 1.0 for s in shared)  # only the offset is set there
-    assert all(0.4 < s.rate_after < 0.6 for s in stats)
+    # binary (one call per forward) units default to 1/2, spiking ones to 0.2
+    multi_step = cls is models.SpikingResNet
+    target = init.SPIKING_TARGET_RATE if multi_step else init.BINARY_TARGET_RATE
+    assert (init.BINARY_TARGET_RATE, init.SPIKING_TARGET_RATE) == (0.5, 0.2)
+    assert all(s.extra["target_rate"] == target for s in stats)
+    assert all(abs(s.rate_after - target) < 0.1 for s in stats)
+
+
+def test_the_default_target_rate_follows_the_number_of_steps():
+    """One call per forward pass: a binary unit, centred on 1/2; several:
+    a spiking unit, centred on SPIKING_TARGET_RATE; an explicit target wins."""
+    torch.manual_seed(5)
+    x = torch.rand(128, 20)
+    for steps, target in ((1, 0.5), (4, 0.2)):
+        net = nn.Sequential(sb.BayesLinear(20, 16), sb.VariationalLeaky(0.5, init_hidden=True))
+
+        def run(net, x, steps=steps):
+            for _ in range(steps):
+                net(x)
+
+        (stat,) = sb.initialize(net, x, forward=run)
+        assert stat.extra["target_rate"] == target
+        assert abs(stat.rate_after - target) < 0.05
+        (stat,) = sb.initialize(net, x, forward=run, target_rate=0.3)
+        assert stat.extra["target_rate"] == 0.3
 
 
 @pytest.mark.parametrize("train", [True, False])

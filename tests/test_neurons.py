@@ -633,13 +633,36 @@ def test_elbo_scales_the_summed_kl_by_the_training_set_size():
     net = sb.BayesLinear(4, 3)
     data = torch.tensor(1.5)
     kl = sb.kl_divergence(net)
-    elbo = sb.ELBO(num_train=1000, warmup_steps=10)
+    elbo = sb.ELBO(num_train=1000, warmup_steps=10, kl_scale=1.0)
     torch.testing.assert_close(elbo(data, net), data + kl / 1000)
     torch.testing.assert_close(elbo(data, net, step=4), data + 0.5 * kl / 1000)
     torch.testing.assert_close(elbo(data, net, step=50), data + kl / 1000)
     for bad in ({"num_train": 0}, {"num_train": 10, "warmup_steps": -1}):
         with pytest.raises(ValueError, match="must be an integer"):
             sb.ELBO(**bad)
+
+
+def test_elbo_default_is_tempered_by_a_tenth():
+    """The default KL scale is the recipe's 0.1 (a tempered ELBO), and it
+    multiplies the warm-up fraction."""
+    net = sb.BayesLinear(4, 3)
+    data = torch.tensor(0.7)
+    kl = sb.kl_divergence(net)
+    elbo = sb.ELBO(num_train=500)
+    assert elbo.kl_scale == 0.1 and "kl_scale=0.1" in repr(elbo)
+    torch.testing.assert_close(elbo(data, net), data + 0.1 * kl / 500)
+    warm = sb.ELBO(num_train=500, warmup_steps=4, kl_scale=0.5)
+    assert warm.kl_weight(0) == 0.125 and warm.kl_weight(3) == 0.5 and warm.kl_weight() == 0.5
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "0.1"):
+        with pytest.raises(ValueError, match="kl_scale"):
+            sb.ELBO(num_train=10, kl_scale=bad)
+
+
+def test_neurons_default_to_straight_through_gaussian():
+    """The recipe's estimator, IW-ST with p = 0 and Gaussian noise."""
+    for neuron in (VariationalLeaky(0.9), VariationalSynaptic(0.8, 0.9)):
+        grad = neuron.spike_grad
+        assert (grad.p, grad.noise, grad.scale, grad.max_weight) == (0.0, "gaussian", 0.25, None)
 
 
 @pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
@@ -674,7 +697,8 @@ def test_intrinsic_noise_adds_its_variance_to_the_current():
     m, v, s0 = 0.6, 0.05, 0.4
     total = v + s0**2
     a = (m - THETA) / math.sqrt(total)
-    lif = force_noise(VariationalLeaky(0.9, intrinsic_noise=s0).to(F64), [-a + 1.5])
+    lif = VariationalLeaky(0.9, intrinsic_noise=s0, spike_grad=iw_st(p=1.0, noise="gaussian"))
+    lif = force_noise(lif.to(F64), [-a + 1.5])
     mean, var = _leaf(m), _leaf(v)
     spk, _ = lif(GaussianCurrent(mean, var))
     spk.sum().backward()

@@ -27,7 +27,9 @@
 # incorrect_rate=0)` (with `population_code=True, num_classes=10` for the 500-neuron
 # output), Adam 2e-3, batch 128; accuracy is `SF.accuracy_rate` on spike counts. We train
 # that deterministic network and its SBNN twin (`BayesLinear` + `VariationalLeaky`,
-# ELBO), each with and without a population code.
+# `sb.ELBO` with the library's defaults), each with and without a population code, and
+# give both the same data-dependent start, `sb.initialize` (the recipe of
+# `docs/recipe.md`).
 #
 # Where we differ, and why:
 #
@@ -37,8 +39,12 @@
 # * **Loss**: upstream's population tutorial uses `mse_count_loss`, not `ce_rate_loss`;
 #   so do we. (`SF.ce_rate_loss(population_code=True, ...)` does not run in snnTorch
 #   1.0.0: it indexes its `weight` argument, which defaults to `None`.)
-# * **Intrinsic noise**: the SBNN's neurons get `intrinsic_noise=0.5`, as in tutorials
-#   6 and 7; the section *Why the 10-neuron SBNN is silent* shows what happens without it.
+# * **Initialisation**: every network except the row marked *upstream init* starts from
+#   `sb.initialize` on 512 training images: each hidden and output unit centred at a
+#   firing probability of ½ (the SBNN at a spread of one threshold, with posterior noise
+#   half of it; the `fast_sigmoid` networks at a spread of 0.04 thresholds, the value
+#   chosen on validation for this surrogate in the recipe study). The section *Why a
+#   10-neuron SBNN falls silent* shows what happens without it.
 # * **Calibration**: besides accuracy we report NLL and ECE of a softmax over the
 #   (population) spike counts, with a temperature fitted on the held-out images for
 #   every predictor (spike counts have no natural scale, so an unfitted softmax would
@@ -59,6 +65,7 @@ from torch import nn
 
 import snntorch_bayes as sb
 from snntorch_bayes import calibration, datasets
+from snntorch_bayes.deep import TWIN_SPREAD
 from snntorch_bayes.functional import normal_cdf
 
 FAST = os.environ.get("SNNTORCH_BAYES_FAST") == "1"
@@ -99,7 +106,7 @@ print(f"train {len(x_train)}, held out {len(x_val)}, test {len(x_test)}")
 
 # %%
 class PopulationSNN(nn.Module):
-    def __init__(self, bayes: bool, outputs: int, intrinsic_noise: float = 0.5):
+    def __init__(self, bayes: bool, outputs: int, intrinsic_noise: float = 0.0):
         super().__init__()
         if bayes:
             linear, neuron = sb.BayesLinear, sb.VariationalLeaky
@@ -135,17 +142,25 @@ def counts(spk_rec, population: bool):
 # SBNN's in its sampled training passes).
 
 # %%
-VARIANTS = {  # name: (bayes, population, intrinsic noise, loss)
-    "fast_sigmoid": (False, False, 0.0, "mse_count"),
-    "fast_sigmoid, population": (False, True, 0.0, "mse_count"),
-    "SBNN": (True, False, 0.5, "mse_count"),
-    "SBNN, population": (True, True, 0.5, "mse_count"),
+VARIANTS = {  # name: (bayes, population, intrinsic noise, loss, sb.initialize)
+    "fast_sigmoid, upstream init": (False, False, 0.0, "mse_count", False),
+    "fast_sigmoid": (False, False, 0.0, "mse_count", True),
+    "fast_sigmoid, population": (False, True, 0.0, "mse_count", True),
+    "SBNN": (True, False, 0.0, "mse_count", True),
+    "SBNN, population": (True, True, 0.0, "mse_count", True),
 }
 
 
-def train(name, bayes, population, intrinsic_noise, loss_name):
+def build(bayes, population, intrinsic_noise, initialise):
     torch.manual_seed(0)
     net = PopulationSNN(bayes, NUM_CLASSES * (POPULATION if population else 1), intrinsic_noise)
+    if initialise:
+        sb.initialize(net, x_train[:512], **({} if bayes else {"spread": TWIN_SPREAD}))
+    return net
+
+
+def train(name, bayes, population, intrinsic_noise, loss_name, initialise):
+    net = build(bayes, population, intrinsic_noise, initialise)
     if loss_name == "mse_count":
         loss_fn = SF.mse_count_loss(
             correct_rate=1.0,
@@ -216,7 +231,7 @@ def class_counts(net, x, population, sampled):
 
 
 rows, count_rec = {}, {}
-for name, (bayes, population, _, _) in VARIANTS.items():
+for name, (bayes, population, *_) in VARIANTS.items():
     net = nets[name]
     for sampled in [False, True] if bayes else [False]:
         key = f"{name}, model average K={K}" if sampled else name
@@ -288,7 +303,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## Why the 10-neuron SBNN is silent
+# ## Why a 10-neuron SBNN falls silent without `sb.initialize`
 #
 # A variational neuron's spike gradient is the IW-ST estimator at
 # $a = (\mu - \theta)/\sqrt{v}$, where $\mu$ and $v$ are the mean and variance of its
@@ -297,10 +312,12 @@ plt.show()
 # only like $1/(25|x|+1)^2$. So an SBNN output neuron that is far from threshold gets
 # almost no gradient, and nor does anything below it. We measure, at initialisation
 # and after training, the firing probability $\Phi(a)$ of every output neuron on the
-# held-out images, and we train two more 10-neuron SBNNs: without intrinsic noise, and
-# with snnTorch's count cross-entropy `SF.ce_count_loss` (a softmax over spike counts:
-# its push on the correct class and on the wrong ones always balance, unlike the count
-# MSE's, which pushes 9 silent neurons down for each one it pushes up).
+# held-out images, and we train three more 10-neuron SBNNs: without `sb.initialize`
+# (the library's old default start), the same with `intrinsic_noise=0.5` (this
+# tutorial's old remedy), and with `sb.initialize` and snnTorch's count cross-entropy
+# `SF.ce_count_loss` (a softmax over spike counts: its push on the correct class and on
+# the wrong ones always balance, unlike the count MSE's, which pushes 9 neurons down for
+# each one it pushes up).
 
 
 # %%
@@ -315,24 +332,24 @@ def firing_probability(net, x):
 
 
 EXTRA = {
-    "SBNN, no intrinsic noise": (True, False, 0.0, "mse_count"),
-    "SBNN, ce_count_loss": (True, False, 0.5, "ce_count"),
+    "SBNN, no initialize": (True, False, 0.0, "mse_count", False),
+    "SBNN, no initialize, intrinsic noise 0.5": (True, False, 0.5, "mse_count", False),
+    "SBNN, ce_count_loss": (True, False, 0.0, "ce_count", True),
 }
 for name, options in EXTRA.items():
     nets[name], losses[name], rates[name] = train(name, *options)
     test_counts = class_counts(nets[name], x_test, False, False)
     average = class_counts(nets[name], x_test, False, True)
-    print(f"{name:<26} accuracy deployed {100 * SF.accuracy_rate(test_counts[None], y_test):.2f}%"
+    print(f"{name:<40} accuracy deployed {100 * SF.accuracy_rate(test_counts[None], y_test):.2f}%"
           f", model average {100 * SF.accuracy_rate(average[None], y_test):.2f}%")  # fmt: skip
 
-print(f"\n{'network':<26} {'':>8} {'mean P(fire)':>12} {'P(fire) > 1%':>13}")
+print(f"\n{'network':<40} {'':>8} {'mean P(fire)':>12} {'P(fire) > 1%':>13}")
 for name in ["SBNN", "SBNN, population", *EXTRA]:
-    bayes, population, noise, loss_name = {**VARIANTS, **EXTRA}[name]
-    torch.manual_seed(0)
-    fresh = PopulationSNN(True, NUM_CLASSES * (POPULATION if population else 1), noise)
+    bayes, population, noise, _, initialise = {**VARIANTS, **EXTRA}[name]
+    fresh = build(bayes, population, noise, initialise)
     for when, net in [("init", fresh), ("trained", nets[name])]:
         p = firing_probability(net, x_val)
-        print(f"{name:<26} {when:>8} {p.mean().item():>12.4f} "
+        print(f"{name:<40} {when:>8} {p.mean().item():>12.4f} "
               f"{100 * (p > 0.01).float().mean().item():>12.1f}%")  # fmt: skip
 
 # %% [markdown]

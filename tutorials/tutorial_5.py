@@ -21,7 +21,10 @@
 #
 # 1. the surrogate: `fast_sigmoid(25)` → `iw_st(p=1)`, a drop-in (one line);
 # 2. the network: `nn.Linear` + `snn.Leaky` → `BayesLinear` + `VariationalLeaky`, trained
-#    on the ELBO (a spiking Bayesian neural network, SBNN).
+#    on `sb.ELBO` with the library's defaults (a spiking Bayesian neural network, SBNN:
+#    straight-through neurons, IW-ST with p = 0, and a tempered KL weight of 0.1). With
+#    one hidden layer it trains from PyTorch's default start; deep stacks need
+#    `sb.initialize` first (`binary_networks`).
 #
 # We differ from upstream in two places, both to make the comparison fair: the input
 # projection `fc1(x)` is computed once rather than at every step (the input is constant,
@@ -106,7 +109,7 @@ for name, losses in curves.items():
 plt.yscale("log")
 plt.xlabel("training step")
 plt.ylabel("loss (running mean of 20)")
-plt.title("Training curves (SBNN: data term + KL/N)")
+plt.title("Training curves (SBNN: data term + 0.1 KL/N)")
 plt.legend()
 plt.tight_layout()
 plt.show()

@@ -1,0 +1,271 @@
+r"""Deep plain binary networks: the SBNN against its fair deterministic twins.
+
+This is the comparison behind the main job's second table and behind
+``benchmarks/sbnn_recipe.py`` (``docs/recipe.md``): Fashion-MNIST, a binary
+MLP of ``depth`` hidden layers (one time step, ``beta=0``, so every hidden
+unit is a noisy binary neuron, :math:`z = \mathbb 1[u \ge \theta]`) and a
+linear readout, trained three ways from the same ``torch.manual_seed``, on
+the same batches in the same order, with Adam:
+
+* ``"sbnn"``: :class:`~snntorch_bayes.layers.BayesLinear` +
+  :class:`~snntorch_bayes.neurons.VariationalLeaky` with the library's
+  defaults, loss :class:`~snntorch_bayes.inference.ELBO` (defaults), after
+  :func:`~snntorch_bayes.init.initialize` on one training batch;
+* ``"fast_sigmoid"``: ``nn.Linear`` + ``snn.Leaky`` with snnTorch's
+  ``fast_sigmoid(slope=25)``, given the same ``initialize`` start (its
+  ``spread`` chosen on validation: :data:`TWIN_SPREAD`);
+* ``"fast_sigmoid + BatchNorm"``: ``BatchNorm1d`` before every binary
+  layer, PyTorch's default initialisation (BatchNorm does the centring).
+
+A validation split is carved from the training set with a fixed
+permutation; select on it and read the test set once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterator
+
+import snntorch as snn
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from snntorch_bayes import calibration, datasets
+from snntorch_bayes.gaussian import GaussianCurrent
+from snntorch_bayes.inference import ELBO, kl_divergence, mc_logits
+from snntorch_bayes.init import initialize, measure
+from snntorch_bayes.layers import BayesLinear
+from snntorch_bayes.models import FastSigmoid
+from snntorch_bayes.neurons import VariationalLeaky
+
+__all__ = ["METHODS", "BinaryMLP", "batches", "load_fashion_mnist", "score", "train_run"]
+
+#: the three methods compared, in table order
+METHODS = ("sbnn", "fast_sigmoid", "fast_sigmoid + BatchNorm")
+#: the ``initialize`` spread of the ``fast_sigmoid`` twin, chosen on validation
+#: from {1, 0.25, 0.1, 0.04} (``docs/recipe.md`` §4): about the width 1/25 of
+#: its surrogate
+TWIN_SPREAD = 0.04
+#: each method's learning rate, chosen on validation from {3e-4, 1e-3, 3e-3}
+#: (``docs/recipe.md`` §4)
+LEARNING_RATES = {"sbnn": 1e-3, "fast_sigmoid": 3e-4, "fast_sigmoid + BatchNorm": 3e-3}
+
+
+def load_fashion_mnist(
+    val: int = 10_000,
+    limit: int | None = None,
+    root: str | None = None,
+    local_copy: str | None = None,
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Fashion-MNIST as flat float tensors in [0, 1]: ``"train"``, ``"val"``
+    (the first ``val`` images of a fixed permutation of the training set) and
+    ``"test"``; ``limit`` caps every split (smoke tests).  The data come from
+    :func:`snntorch_bayes.datasets.fashion_mnist` (a local copy via
+    ``$SNNTORCH_BAYES_FASHION_MNIST``, or ``local_copy``; ``root`` as there)."""
+    train = datasets.fashion_mnist(root, train=True, local_copy=local_copy)
+    test = datasets.fashion_mnist(root, train=False, local_copy=local_copy)
+    x = train.data.float().div_(255).flatten(1)
+    y = train.targets.clone()
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))
+    x, y = x[perm], y[perm]
+    xt, yt = test.data.float().div_(255).flatten(1), test.targets.clone()
+    splits = {"val": (x[:val], y[:val]), "train": (x[val:], y[val:]), "test": (xt, yt)}
+    if limit is not None:
+        splits = {k: (a[:limit], b[:limit]) for k, (a, b) in splits.items()}
+    return splits
+
+
+class BinaryMLP(nn.Module):
+    r"""``depth`` hidden layers of ``width`` binary units and a linear readout
+    (one time step: ``Leaky(beta=0, reset_mechanism="none")``).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.deep import BinaryMLP
+        >>> net = BinaryMLP("sbnn", depth=2, width=16)
+        >>> net(torch.rand(3, 784)).shape
+        torch.Size([3, 10])
+
+    :param kind: one of :data:`METHODS`
+    :param depth: hidden layers
+    :param width: units per hidden layer
+    :param layer: keyword arguments of every hidden ``BayesLinear`` (SBNN)
+    :param neuron: keyword arguments of every ``VariationalLeaky`` (SBNN)
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        depth: int,
+        width: int,
+        layer: dict | None = None,
+        neuron: dict | None = None,
+    ) -> None:
+        if kind not in METHODS:
+            raise ValueError(f"kind must be one of {METHODS}, got {kind!r}")
+        super().__init__()
+        self.variational = kind == "sbnn"
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in itertools.pairwise([784] + [width] * depth):
+            if self.variational:
+                layers += [
+                    BayesLinear(fan_in, fan_out, **(layer or {})),
+                    VariationalLeaky(
+                        0.0, reset_mechanism="none", init_hidden=True, **(neuron or {})
+                    ),
+                ]
+                continue
+            layers.append(nn.Linear(fan_in, fan_out))
+            if kind == "fast_sigmoid + BatchNorm":
+                layers.append(nn.BatchNorm1d(fan_out))
+            grad = FastSigmoid(25.0)  # snnTorch's fast_sigmoid(slope=25), picklable
+            layers.append(snn.Leaky(0.0, reset_mechanism="none", init_hidden=True, spike_grad=grad))
+        self.hidden = nn.Sequential(*layers)
+        self.out = BayesLinear(width, 10) if self.variational else nn.Linear(width, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for m in self.hidden:
+            if hasattr(m, "reset_mem"):
+                m.reset_mem()
+        logits = self.out(self.hidden(x))
+        return logits.sample() if isinstance(logits, GaussianCurrent) else logits
+
+
+def batches(n: int, batch: int, epochs: int, seed: int) -> Iterator[torch.Tensor]:
+    """Index batches of ``epochs`` seeded shuffles of ``range(n)`` (the last
+    incomplete batch dropped): the same for every method at a seed."""
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for i in range(0, n - batch + 1, batch):
+            yield perm[i : i + batch]
+
+
+@torch.no_grad()
+def _logits(net: BinaryMLP, x: torch.Tensor, samples: int = 0) -> torch.Tensor:
+    """Deployed logits ``[1, B, C]`` (``samples=0``) or ``samples`` sampled ones."""
+    net.eval()
+    out = []
+    for chunk in x.split(2000):
+        if samples:
+            out.append(mc_logits(lambda c=chunk: net(c), net, samples))
+        else:
+            out.append(net(chunk).unsqueeze(0))
+    return torch.cat(out, 1)
+
+
+def score(logits: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Accuracy, NLL, ECE and Brier of the model average of ``[K, B, C]`` logits."""
+    probs = calibration.bayesian_model_average(logits.double())
+    return calibration.predictive_metrics(probs, y)
+
+
+def train_run(
+    kind: str,
+    depth: int,
+    width: int,
+    data: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    *,
+    lr: float | None = None,
+    seed: int = 0,
+    epochs: int = 3,
+    batch: int = 128,
+    init_batch: int = 512,
+    mc: int = 10,
+    max_steps: int | None = None,
+    init: dict | None = None,
+    elbo: dict | None = None,
+    model: dict | None = None,
+    use_initialize: bool | None = None,
+    after_init=None,
+    progress=None,
+) -> dict:
+    """Train one network and score it on ``"val"`` and ``"test"``.
+
+    The SBNN is scored deployed (posterior means, deterministic thresholds:
+    ``val_*`` / ``test_*``) and as the model average of ``mc`` sampled passes
+    (``*_avg_*``); the twins also after temperature scaling fitted on
+    validation (``test_ts_*``).  The row also holds the time per step, the
+    first layer's gradient norm, the KL per example, and (``"layers"``,
+    ``"after"``) the per-layer statistics of :func:`initialize` and of
+    :func:`measure` after training.
+
+    :param lr: Adam's step; defaults to :data:`LEARNING_RATES`
+    :param init: keyword arguments of :func:`initialize` (the twin's
+        ``spread`` defaults to :data:`TWIN_SPREAD`)
+    :param elbo: keyword arguments of :class:`ELBO` (SBNN)
+    :param model: keyword arguments of :class:`BinaryMLP`
+    :param use_initialize: defaults to True except with BatchNorm
+    :param after_init: called with the network after ``initialize``
+    :param progress: called with ``(step, loss)`` after every step
+    """
+    lr = LEARNING_RATES[kind] if lr is None else lr
+    torch.manual_seed(seed)
+    net = BinaryMLP(kind, depth, width, **(model or {}))
+    x, y = data["train"]
+    n = len(x)
+    init_stats = []
+    if use_initialize is None:
+        use_initialize = kind != "fast_sigmoid + BatchNorm"
+    if use_initialize:
+        options = {"spread": TWIN_SPREAD} if kind == "fast_sigmoid" else {}
+        first = next(batches(n, min(init_batch, n), 1, seed))
+        init_stats = initialize(net, x[first], **(options | (init or {})))
+        if after_init is not None:
+            after_init(net)
+    objective = ELBO(num_train=n, **(elbo or {})) if net.variational else None
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    losses, first_grad, diverged = [], [], None
+    started = time.perf_counter()
+    net.train()
+    for step, idx in enumerate(batches(n, batch, epochs, seed)):
+        if max_steps is not None and step == max_steps:
+            break
+        loss = F.cross_entropy(net(x[idx]), y[idx])
+        if objective is not None:
+            loss = objective(loss, net, step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if not math.isfinite(loss.item()):
+            diverged = step
+            break
+        first_grad.append(float(net.hidden[0].weight.grad.norm()))
+        optimizer.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(step, losses[-1])
+    seconds = time.perf_counter() - started
+    row = {
+        "method": kind,
+        "depth": depth,
+        "lr": lr,
+        "seed": seed,
+        "steps": len(losses),
+        "epochs": epochs,
+        "train_seconds": round(seconds, 1),
+        "ms_per_step": round(1000 * seconds / max(len(losses), 1), 2),
+        "final_loss": sum(losses[-50:]) / max(len(losses[-50:]), 1),
+        "first_grad_start": first_grad[0] if first_grad else math.nan,
+        "first_grad_mean": sum(first_grad) / max(len(first_grad), 1),
+        "diverged_at": diverged,
+        "kl_per_example": float(kl_divergence(net).detach()) / n if net.variational else 0.0,
+    }
+    for split in ("val", "test"):
+        xs, ys = data[split]
+        for k, v in score(_logits(net, xs), ys).items():
+            row[f"{split}_{k}"] = v
+        if net.variational and mc:
+            for k, v in score(_logits(net, xs, mc), ys).items():
+                row[f"{split}_avg_{k}"] = v
+    if not net.variational:
+        temp = calibration.fit_temperature(_logits(net, data["val"][0])[0], data["val"][1])
+        scaled = calibration.temperature_scale(_logits(net, data["test"][0])[0], temp)
+        for k, v in calibration.predictive_metrics(scaled.double(), data["test"][1]).items():
+            row[f"test_ts_{k}"] = v
+    row["layers"] = [vars(r) for r in init_stats]
+    row["after"] = [vars(r) for r in measure(net, x[:init_batch])]
+    return row
