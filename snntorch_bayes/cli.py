@@ -101,23 +101,23 @@ def _parser() -> argparse.ArgumentParser:
         "--name", default=None, help="file name stem of the results (default: tutorial5-DATE)"
     )
     p.add_argument("--no-progress", action="store_true")
-    deep = p.add_argument_group(
+    group = p.add_argument_group(
         "deep plain binary networks (Fashion-MNIST; SBNN against fair twins, snntorch_bayes.deep)"
     )
-    deep.add_argument("--no-deep", action="store_true", help="skip the deep-network table")
-    deep.add_argument("--deep-depth", type=int, default=6, help="hidden layers")
-    deep.add_argument("--deep-width", type=int, default=256, help="units per hidden layer")
-    deep.add_argument("--deep-epochs", type=int, default=3)
-    deep.add_argument(
+    group.add_argument("--no-deep", action="store_true", help="skip the deep-network table")
+    group.add_argument("--deep-depth", type=int, default=6, help="hidden layers")
+    group.add_argument("--deep-width", type=int, default=256, help="units per hidden layer")
+    group.add_argument("--deep-epochs", type=int, default=3)
+    group.add_argument(
         "--deep-seeds", type=int, nargs="+", default=[0],
         help="one run per seed (the benchmark uses 0 1 2)",
     )  # fmt: skip
-    deep.add_argument(
+    group.add_argument(
         "--fashion-mnist-dir", default=None,
         help="local Fashion-MNIST copy (idx files); default: $SNNTORCH_BAYES_FASHION_MNIST",
     )  # fmt: skip
-    deep.add_argument("--deep-max-steps", type=int, default=None, help="cap (quick runs)")
-    deep.add_argument("--deep-limit", type=int, default=None, help="cap per split (quick runs)")
+    group.add_argument("--deep-max-steps", type=int, default=None, help="cap (quick runs)")
+    group.add_argument("--deep-limit", type=int, default=None, help="cap per split (quick runs)")
     return p
 
 
@@ -378,13 +378,11 @@ DEEP_NAMES = {
 }
 
 
-def _deep_rows(args) -> list[dict]:
+def _deep_rows(args, data: dict) -> list[dict]:
     """Train the deep plain binary networks of :mod:`snntorch_bayes.deep`
-    (SBNN with the library's defaults and its twins) on Fashion-MNIST; one
-    row per predictor and seed."""
-    data = deep.load_fashion_mnist(
-        limit=args.deep_limit, root=args.data_root, local_copy=args.fashion_mnist_dir
-    )
+    (SBNN with the library's defaults and its twins) on Fashion-MNIST
+    (``data`` from :func:`snntorch_bayes.deep.load_fashion_mnist`); one row
+    per predictor and seed."""
     rows = []
     for seed in args.deep_seeds:
         for kind in deep.METHODS:
@@ -447,6 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
         loaders = _loaders(args)
+        deep_data = None
+        if not args.no_deep:  # load now: a missing copy fails before any training
+            deep_data = deep.load_fashion_mnist(
+                limit=args.deep_limit, root=args.data_root, local_copy=args.fashion_mnist_dir
+            )
     except datasets.DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -473,12 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = _summarise(rows)
     _print_tables(summary, args)
     deep_rows = []
-    if not args.no_deep:
-        try:
-            deep_rows = _deep_rows(args)
-        except datasets.DatasetNotFoundError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+    if deep_data is not None:
+        deep_rows = _deep_rows(args, deep_data)
         _print_deep_table(deep_rows, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

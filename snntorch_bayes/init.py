@@ -20,7 +20,9 @@ neuron:
    :math:`m_c` has standard deviation :math:`s^\star` over the batch (and
    time and space), with :math:`s^\star = \text{spread}\cdot\theta\,(1-\beta)`
    (times :math:`1-\alpha` for ``Synaptic``): the membrane's steady-state
-   spread is then ``spread`` thresholds.
+   spread is then ``spread`` thresholds.  A neuron called once per forward
+   pass (one step from rest, whose membrane is its input current) gets
+   :math:`s^\star = \text{spread}\cdot\theta` whatever its decay.
 2. **Noise** (variational layers).  Every posterior standard deviation of
    the layer is multiplied by one factor so that the root-mean-square current
    noise is :math:`\sqrt{\bar v} = \text{noise\_ratio}\cdot s^\star`: the
@@ -154,11 +156,14 @@ class _Probe:
         return x.movedim(dim, 0).flatten(1)
 
 
-def _threshold_scale(neuron: nn.Module) -> float:
+def _threshold_scale(neuron: nn.Module, one_step: bool = False) -> float:
     r""":math:`\theta(1-\beta)(1-\alpha)`: the current that holds the
     membrane one threshold from rest in the steady state (scalar: the median
-    over the neuron's parameters)."""
+    over the neuron's parameters); :math:`\theta` for a neuron run for one
+    step from rest, whose membrane is its input current."""
     scale = float(torch.as_tensor(neuron.threshold).float().abs().median())
+    if one_step:
+        return scale
     for name in ("beta", "alpha"):
         value = getattr(neuron, name, None)
         if value is None or not isinstance(value, torch.Tensor):
@@ -400,11 +405,11 @@ def _initialize_pair(
             record.skipped = f"{mean.shape[0]} neuron channels but {channels} layer outputs"
             return
         record.rate_before, record.pi_before, record.snr_before = _rates(probe, threshold)
+        one_step = len(probe.spikes) == 1
         if target_rate is None:
-            one_step = len(probe.spikes) == 1
             target_rate = BINARY_TARGET_RATE if one_step else SPIKING_TARGET_RATE
         record.extra["target_rate"] = target_rate
-        target_std = spread * _threshold_scale(neuron)
+        target_std = spread * _threshold_scale(neuron, one_step)
         if _shares_input(outputs, probe.mean):
             # the neuron reads a sum (a residual stream): only its offset is ours to set
             record.extra["shared_input"] = True
@@ -506,7 +511,7 @@ def _centre(
     # start from the shift that puts the mean current at the steady-state
     # threshold current θ(1-β)(1-α)
     mean0 = probe.per_channel(probe.mean).mean(1)
-    start = (_threshold_scale(probe.neuron) - mean0).to(base.dtype)
+    start = (_threshold_scale(probe.neuron, len(probe.spikes) == 1) - mean0).to(base.dtype)
     width = torch.full_like(base, 4 * target_std + 1e-6)
     lo, hi = start - width, start + width
     for _ in range(8):  # widen until the bracket holds the target

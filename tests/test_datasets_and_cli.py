@@ -243,3 +243,21 @@ def test_cifar10_missing_or_wrong_copy_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(datasets.DatasetNotFoundError, match="holds no CIFAR-10 images"):
         datasets.cifar10(root=tmp_path / "r2", local_copy=empty, download=False)
     assert not any(datasets.data_root(tmp_path / "r2").glob("CIFAR10-JPG*"))
+
+
+@needs_mnist
+def test_main_job_stops_before_training_without_fashion_mnist(tmp_path, capsys):
+    """The deep table's data are loaded up front: a bad copy is an error (exit
+    code 2) before the tutorial-5 part spends any time.  (A fresh data root: one
+    that already holds Fashion-MNIST would not need the copy.)"""
+    code = cli.main(
+        [
+            "--no-progress", "--data-root", str(tmp_path / "data"),
+            "--mnist-dir", str(SHARED_MNIST),
+            "--out", str(tmp_path), "--fashion-mnist-dir", str(tmp_path / "nowhere"),
+        ]
+    )  # fmt: skip
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "not a folder" in captured.err and "Tutorial 5" not in captured.out
+    assert not list(tmp_path.glob("*.json"))

@@ -242,3 +242,17 @@ def test_bad_arguments(bad, match):
 def test_no_neuron():
     with pytest.raises(ValueError, match="no spiking neuron"):
         sb.initialize(nn.Linear(3, 2), torch.rand(4, 3))
+
+
+def test_one_step_leaky_scales_to_the_threshold_not_the_steady_state():
+    """Run for one step from rest, a Leaky(beta=0.9) membrane is its input
+    current: the spread is spread * theta, not spread * theta * (1 - beta)."""
+    torch.manual_seed(6)
+    x = torch.rand(256, 20)
+    stds = {}
+    for beta in (0.0, 0.9):
+        net = nn.Sequential(nn.Linear(20, 16), snn.Leaky(beta, init_hidden=True))
+        sb.initialize(net, x, spread=0.5)
+        stds[beta] = float((net[0](x)).std(0).median())
+    assert stds[0.0] == pytest.approx(0.5, rel=1e-3)
+    assert stds[0.9] == pytest.approx(stds[0.0], rel=1e-3)

@@ -102,8 +102,10 @@ print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
 #
 # `2·64 → 256 → 10`, `Synaptic(alpha=0.9, beta=0.8)` neurons, the output membrane summed
 # over frames as the loss (as in tutorial 5). The SBNN's neurons get an intrinsic noise
-# current of 0.5 (half the threshold) on top of the posterior noise, which keeps sparse
-# layers trainable (see tutorial 6).
+# current of 0.5 (half the threshold) on top of the posterior noise, which kept sparse
+# layers trainable under the library's earlier defaults (tutorial 6 no longer needs it;
+# whether this network does with the current defaults and `sb.initialize` is not
+# re-examined here).
 
 
 # %%
