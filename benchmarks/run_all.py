@@ -62,7 +62,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         ("-m", "snntorch_bayes", "--name", "main_tutorial5", "--no-progress"),
         ("main_tutorial5.json", "main_tutorial5.png", "main_tutorial5-reliability.png"),
         quick=tuple(
-            "--seeds 0 --max-batches 3 --max-test-batches 1 --num-steps 3 --mc-samples 2".split()
+            "--seeds 0 --max-batches 3 --max-test-batches 1 --num-steps 3 --mc-samples 2 "
+            "--deep-depth 2 --deep-width 32 --deep-max-steps 5 --deep-limit 1000".split()
         ),
         out_flag="--out",
     ),
