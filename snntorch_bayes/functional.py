@@ -27,14 +27,15 @@ __all__ = [
     "bias_coefficients",
     "bias_penalty",
     "check_noise",
+    "counter_uniform",
     "cubic_table",
     "exp_normal",
+    "fingerprint",
     "firing_probability",
     "gaussian_weighted_density",
     "gumbel_rao_expectation",
     "gumbel_rao_table",
     "gumbel_rao_weight",
-    "hash_uniform",
     "iw_weight",
     "log_cdf",
     "log_iw_weight",
@@ -134,6 +135,8 @@ def firing_probability(
         tensor([0.5000])
     """
     check_noise(noise)
+    if isinstance(scale, (int, float)) and not (0.0 < scale < math.inf):  # nan too
+        raise ValueError(f"scale must be in (0, inf), got {scale!r}")
     a = x / scale
     return a.sigmoid_() if noise == "logistic" else normal_cdf(a)
 
@@ -629,6 +632,12 @@ def bias_penalty(prob: torch.Tensor, p: float = 0.0) -> torch.Tensor:
         raise ValueError(f"p must be in [0, 1], got {p}")
     if prob.numel() == 0:
         raise ValueError("bias_penalty needs at least one firing probability")
+    outside = (prob < 0) | (prob > 1) | prob.isnan()
+    if outside.any():
+        raise ValueError(
+            f"prob must hold firing probabilities in [0, 1], got {outside.sum().item()} "
+            f"value(s) outside, e.g. {prob[outside].flatten()[0].item()!r}"
+        )
     c_a, c_d = bias_coefficients(prob, p)
     return (c_a**2 + c_d**2).mean()
 
@@ -655,55 +664,101 @@ def _mix32(h: torch.Tensor) -> torch.Tensor:
     return h.bitwise_xor_(shifted)
 
 
-def _hash32(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
-    """The int32 hash behind :func:`hash_uniform` (a new tensor)."""
-    if x.dtype == torch.float64:
-        words = x.contiguous().view(torch.int32).view(*x.shape, 2)
-        bits = words[..., 0] ^ (words[..., 1] * _GOLDEN)
-    elif x.dtype == torch.float32:
-        bits = x.contiguous().view(torch.int32)
-    else:  # 16-bit floats
-        bits = x.contiguous().view(torch.int16).to(torch.int32)
+def _positions(x: torch.Tensor) -> torch.Tensor:
+    """Each element's flat position in ``x`` as int32 (wrapping modulo
+    :math:`2^{31}`), shaped like ``x``."""
     if x.numel() < 2**31:
         position = torch.arange(x.numel(), device=x.device, dtype=torch.int32)
-    else:  # positions wrap modulo 2**31
+    else:
         position = (torch.arange(x.numel(), device=x.device) & 0x7FFFFFFF).to(torch.int32)
-    salt = _mix32((seed.to(torch.int64) & 0x7FFFFFFF).to(torch.int32) ^ _SEED_SALT)
-    # (the position is added, not multiplied: torch 2.14's CPU inductor
-    # miscompiles an overflowing multiple of the position fused with the
-    # bit-cast of x, and then writes out of bounds)
-    return _mix32((bits ^ salt).mul_(_GOLDEN).add_(position.view(x.shape)))
+    return position.view(x.shape)
 
 
-def hash_uniform(x: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
-    r"""Uniform numbers in (0, 1) that are a deterministic, pseudo-random
-    function of each element's *value*, its *position* in ``x`` and a
-    ``seed``.
+def _low31(value: torch.Tensor) -> torch.Tensor:
+    """The low 31 bits of an integer tensor, as int32."""
+    return (value.to(torch.int64) & 0x7FFFFFFF).to(torch.int32)
 
-    Two calls on bit-identical tensors return identical numbers; any change
-    of value, position or seed gives a fresh, independent-looking number.
-    This is what lets a sampled spike and snnTorch's reset (recomputed from
-    the same membrane one step later) agree exactly.
 
-    The key ``(bits(x) ^ mix(seed)) * 0x9E3779B1 + position`` (mod
-    :math:`2^{32}`; float64 bits are folded to 32) is passed through a
-    32-bit xor-shift-multiply finaliser, as in counter-based generators.
-    The numbers have 24 random bits (32 for float64).
+def _bits32(x: torch.Tensor) -> torch.Tensor:
+    """The bits of each element of a floating-point ``x`` as int32 (float64
+    folded to 32 bits; a view of ``x`` for float32: do not modify in place)."""
+    if x.dtype == torch.float64:
+        words = x.contiguous().view(torch.int32).view(*x.shape, 2)
+        return words[..., 0] ^ (words[..., 1] * _GOLDEN)
+    if x.dtype == torch.float32:
+        return x.contiguous().view(torch.int32)
+    return x.contiguous().view(torch.int16).to(torch.int32)  # 16-bit floats
 
-    :param x: floating-point tensor (any shape, dtype, device)
+
+def _counter_hash32(x: torch.Tensor, seed: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
+    """The int32 hash behind :func:`counter_uniform` (a new tensor)."""
+    salt = _mix32(_low31(seed) ^ _SEED_SALT)
+    key = _mix32(_low31(counter).mul(_GOLDEN) ^ salt)
+    # two rounds: the positions are scrambled before the draw's key is mixed
+    # in, so no two draws share a shifted copy of one another's numbers
+    return _mix32(_mix32(_positions(x) ^ salt).bitwise_xor_(key))
+
+
+def counter_uniform(x: torch.Tensor, seed: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
+    r"""Uniform numbers in the open interval (0, 1), one per element of
+    ``x``: a deterministic, pseudo-random function of the element's
+    *position* in ``x``, a ``seed`` and a draw ``counter`` (not of ``x``'s
+    values, which only give the shape, device and dtype).
+
+    Two calls with the same seed and counter return identical numbers;
+    another counter or seed gives fresh, independent-looking ones.  The
+    sampled estimators of :mod:`snntorch_bayes.surrogate` count their draws,
+    so a neuron whose membrane repeats still draws fresh noise every step,
+    and snnTorch's reset call can recompute the draw of the spike it resets.
+
+    The key :math:`\mathrm{mix}(\mathrm{mix}(i \oplus s) \oplus k)` of
+    position :math:`i`, seed salt :math:`s = \mathrm{mix}(\mathrm{seed})` and
+    draw key :math:`k = \mathrm{mix}(c\,\gamma \oplus s)` (mod :math:`2^{32}`;
+    :math:`\mathrm{mix}` a 32-bit xor-shift-multiply finaliser, as in
+    counter-based generators; seed and counter taken modulo :math:`2^{31}`).
+    The numbers are :math:`(j + 	frac12)/2^{23}` for float32 and 16-bit
+    inputs (23 random bits: all exactly representable, so none rounds to 0
+    or 1) and :math:`(j + 	frac12)/2^{32}` for float64.
+
+    :param x: tensor of any shape, floating dtype and device
     :param seed: integer tensor (a scalar) on ``x``'s device
+    :param counter: integer tensor (a scalar) on ``x``'s device
     :return: tensor like ``x`` (float32 for half precision), values in (0, 1)
 
     Example::
 
         >>> import torch
-        >>> from snntorch_bayes.functional import hash_uniform
-        >>> x, seed = torch.tensor([0.3, 0.3, -1.0]), torch.tensor(7)
-        >>> bool((hash_uniform(x, seed) == hash_uniform(x.clone(), seed)).all())
+        >>> from snntorch_bayes.functional import counter_uniform
+        >>> x, seed = torch.zeros(3), torch.tensor(7)
+        >>> first = counter_uniform(x, seed, torch.tensor(1))
+        >>> bool((first == counter_uniform(x, seed, torch.tensor(1))).all())
         True
+        >>> bool((first == counter_uniform(x, seed, torch.tensor(2))).any())
+        False
     """
-    h = _hash32(x, seed)
+    h = _counter_hash32(x, seed, counter)
     if x.dtype == torch.float64:
         return (h.to(torch.int64) & 0xFFFFFFFF).to(torch.float64).add_(0.5).mul_(2.0**-32)
-    h = h.bitwise_right_shift_(8).bitwise_and_(0xFFFFFF)
-    return h.to(torch.float32).add_(0.5).mul_(2.0**-24)
+    h = h.bitwise_right_shift_(9).bitwise_and_(0x7FFFFF)
+    return h.to(torch.float32).add_(0.5).mul_(2.0**-23)
+
+
+def fingerprint(x: torch.Tensor) -> torch.Tensor:
+    """An int64 scalar that identifies ``x`` bit for bit with its shape: the
+    sum of a 32-bit hash of each element's bits and position, plus
+    :math:`2^{32}` times the number of elements.  Bit-identical tensors of the
+    same size get the same fingerprint; changing any element changes it
+    (unless two hashes collide, probability about :math:`2^{-32}`).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.functional import fingerprint
+        >>> x = torch.tensor([0.5, -1.0])
+        >>> bool(fingerprint(x) == fingerprint(x.clone()))
+        True
+        >>> bool(fingerprint(x) == fingerprint(x.flip(0)))
+        False
+    """
+    h = _mix32(_bits32(x) ^ _mix32(_positions(x) ^ _SEED_SALT))
+    return h.sum(dtype=torch.int64) + (x.numel() << 32)

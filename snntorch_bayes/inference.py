@@ -64,6 +64,8 @@ def kl_divergence(module: nn.Module) -> torch.Tensor:
         >>> sb.kl_divergence(net).item() > 0
         True
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     total = None
     for m in module.modules():
         if isinstance(m, Variational):
@@ -119,6 +121,8 @@ class ELBO:
     def kl_weight(self, step: int | None = None) -> float:
         r""":math:`\lambda_t`: ``kl_scale``, times the warm-up fraction when
         there is a warm-up and ``step`` is given."""
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+            raise ValueError(f"step must be None or an integer >= 0, got {step!r}")
         if not self.warmup_steps or step is None:
             return self.kl_scale
         return self.kl_scale * min(1.0, (step + 1) / self.warmup_steps)
@@ -126,7 +130,14 @@ class ELBO:
     def __call__(
         self, data_loss: torch.Tensor, model: nn.Module, step: int | None = None
     ) -> torch.Tensor:
-        """``data_loss + kl_weight(step) * kl_divergence(model) / num_train``."""
+        """``data_loss + kl_weight(step) * kl_divergence(model) / num_train``;
+        ``data_loss`` must be a scalar (the mean over the batch)."""
+        if not isinstance(data_loss, torch.Tensor) or data_loss.dim() != 0:
+            shape = tuple(data_loss.shape) if isinstance(data_loss, torch.Tensor) else None
+            raise ValueError(
+                "data_loss must be a scalar tensor (reduce it over the batch, e.g. "
+                f"reduction='mean'), got {type(data_loss).__name__} of shape {shape}"
+            )
         return data_loss + self.kl_weight(step) * kl_divergence(model) / self.num_train
 
     def __repr__(self) -> str:

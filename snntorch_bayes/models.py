@@ -15,7 +15,7 @@ from torch import nn
 
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear
-from snntorch_bayes.neurons import VariationalLeaky, VariationalSynaptic
+from snntorch_bayes.neurons import DetachedDeepCopy, VariationalLeaky, VariationalSynaptic
 from snntorch_bayes.surrogate import IWST
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class _TwoLayerNet(nn.Module):
+class _TwoLayerNet(DetachedDeepCopy, nn.Module):
     """The time loop of tutorial 5, shared by its deterministic and
     variational versions: subclasses build ``fc1, lif1, fc2, lif2``.  The
     input projection is computed once (the input is constant)."""
@@ -326,7 +326,7 @@ def _weight_dtype(layer: nn.Module) -> torch.dtype:
     return torch.get_default_dtype() if p is None else p.dtype
 
 
-class _ResNet(nn.Module):
+class _ResNet(DetachedDeepCopy, nn.Module):
     """What :class:`BinaryResNet` and :class:`SpikingResNet` share: stem,
     residual blocks, head."""
 

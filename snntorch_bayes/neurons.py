@@ -52,6 +52,7 @@ the whole new membrane, that of ``Leaky`` the carried one.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -98,6 +99,34 @@ def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST
     return spike_grad
 
 
+def _real_values(name: str, value: object) -> list[float]:
+    """The elements of a real number or real tensor; ``TypeError`` otherwise."""
+    if isinstance(value, torch.Tensor) and not value.is_complex() and value.dtype != torch.bool:
+        return value.detach().double().flatten().tolist()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [float(value)]
+    raise TypeError(f"{name} must be a real number or a real tensor, got {value!r}")
+
+
+#: the valid range of each neuron constant: its text and its test
+_RANGES = {
+    "alpha": ("[0, 1]", lambda v: 0.0 <= v <= 1.0),
+    "beta": ("[0, 1]", lambda v: 0.0 <= v <= 1.0),
+    "threshold": ("(0, inf)", lambda v: 0.0 < v < math.inf),
+    "graded_spikes_factor": ("(-inf, inf)", math.isfinite),
+}
+
+
+def _check_constants(name: str, **constants: object) -> None:
+    """Raise a clear error unless each neuron constant (``alpha``, ``beta``,
+    ``threshold``, ``graded_spikes_factor``) is real and in its range (NaN
+    never is)."""
+    for key, value in constants.items():
+        text, valid = _RANGES[key]
+        if not all(valid(v) for v in _real_values(f"{name}: {key}", value)):
+            raise ValueError(f"{name}: {key} must be in {text}, got {value!r}")
+
+
 def _check_intrinsic(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise ValueError(f"intrinsic_noise must be in [0, inf), got {value!r}")
@@ -126,6 +155,43 @@ def _check_state(name: str, state: str, value: object, shape: torch.Size) -> Non
         )
 
 
+#: the hidden-state attributes of snnTorch-style neurons
+_HIDDEN_STATE = ("syn", "mem", "spk")
+
+
+def deepcopy_detached(module: torch.nn.Module, memo: dict) -> torch.nn.Module:
+    """Deep-copy ``module`` (for a ``__deepcopy__``) with the hidden state of
+    every neuron in it detached from the autograd graph.  Torch cannot
+    deep-copy a tensor that is not a graph leaf, so a network fresh from a
+    forward pass under autograd could not be copied (e.g. to keep the best
+    model for early stopping).  The original keeps its state untouched."""
+    attached = []
+    for m in module.modules():
+        for name in _HIDDEN_STATE:
+            value = getattr(m, name, None)
+            if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+                attached.append((m, name, value))
+    new = type(module).__new__(type(module))
+    memo[id(module)] = new
+    try:
+        for m, name, value in attached:
+            setattr(m, name, value.detach())
+        for key, value in module.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+    finally:
+        for m, name, value in attached:
+            setattr(m, name, value)
+    return new
+
+
+class DetachedDeepCopy:
+    """Mixin for networks of neurons: ``copy.deepcopy`` works after a forward
+    pass under autograd (see :func:`deepcopy_detached`)."""
+
+    def __deepcopy__(self, memo: dict):
+        return deepcopy_detached(self, memo)
+
+
 class _VariationalNeuron(Variational):
     """What both variational neurons share."""
 
@@ -139,6 +205,13 @@ class _VariationalNeuron(Variational):
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         self._prepare()
+
+    def __deepcopy__(self, memo: dict) -> _VariationalNeuron:
+        """A deep copy whose hidden state is detached from the autograd
+        graph (see :func:`deepcopy_detached`)."""
+        new = deepcopy_detached(self, memo)
+        new._prepare()
+        return new
 
     def _noise(
         self, mean: torch.Tensor, var: torch.Tensor | None
@@ -264,6 +337,12 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         reset_delay: bool = True,
         intrinsic_noise: float = 0.0,
     ) -> None:
+        _check_constants(
+            "VariationalLeaky",
+            beta=beta,
+            threshold=threshold,
+            graded_spikes_factor=graded_spikes_factor,
+        )
         spike_grad = _check_options(
             "VariationalLeaky",
             spike_grad,
@@ -379,6 +458,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         reset_delay: bool = True,
         intrinsic_noise: float = 0.0,
     ) -> None:
+        _check_constants("VariationalSynaptic", alpha=alpha, beta=beta, threshold=threshold)
         spike_grad = _check_options(
             "VariationalSynaptic",
             spike_grad,

@@ -38,22 +38,33 @@ in a model changes.  With ``sample=True`` the neuron fires stochastically,
 ``snn.Synaptic`` and ``snn.RLeaky`` call ``spike_grad`` twice per step: once
 on the *previous* membrane to compute the reset, once on the new membrane to
 fire.  An independent draw per call would let resets disagree with emitted
-spikes (snnTorch issue #366).  Our uniforms :math:`u` are therefore *common
-random numbers*: a pseudo-random function of the value of :math:`x`, its
-position in the tensor and the estimator's ``seed`` (0 until
-:func:`reseed`; see :func:`~snntorch_bayes.functional.hash_uniform`).  The reset call sees the
-bit-identical membrane the previous fire call saw, so it reproduces the
-emitted spike exactly, with no state kept between calls.  Consequences:
+spikes (snnTorch issue #366), so a sampled estimator keeps a small state:
+
+* the calls alternate, reset then fire; every *fresh* draw is numbered
+  (``draws``) and its uniforms :math:`u` are a function of the element's
+  position, the estimator's ``seed`` and that number
+  (:func:`~snntorch_bayes.functional.counter_uniform`), not of the membrane;
+* a fire call's draw stays *pending*, filed under a fingerprint of its
+  input; the next reset call on a bit-identical input (it sees exactly the
+  membrane the fire call saw) repeats that draw, so the reset equals the
+  emitted spike, and consumes it.
+
+So a neuron whose membrane does not change from step to step (at rest,
+under constant input) still fires independently with probability
+:math:`F(x/s)` every step, each Monte-Carlo pass draws new spikes, and up to
+:data:`PENDING_DRAWS` neuron layers may share one estimator.  Consequences:
 
 * with ``reset_delay=True`` (snnTorch's default) every reset at step
   :math:`t \ge 1` equals the spike emitted at step :math:`t-1`; the reset
-  at step 0 is the spike the neuron would emit at its initial membrane
-  (usually 0, so with probability :math:`F(-U_{\rm thr}/s)`);
-* a membrane that repeats bit-for-bit at the same position reuses its
-  outcome; a new value, a new position or a new seed gives a fresh draw.
-  Re-running the *same* input through the *same* weights therefore repeats
-  the same spikes: call :func:`reseed` between passes to draw new noise
-  (e.g. for Monte-Carlo prediction);
+  at step 0 is a fresh draw at the initial membrane (usually 0, so with
+  probability :math:`F(-U_{\rm thr}/s)`);
+* called directly (outside a neuron), the calls are still read as
+  reset/fire pairs: an odd-numbered call on the very input of the call
+  before it repeats that call's spikes; inputs that change from call to
+  call always draw fresh;
+* the state (``seed``, ``draws``, ``calls``, ``pending``) is in the ``state_dict``, so a
+  reloaded checkpoint continues the saved stream exactly, and
+  :func:`reseed` with a seeded generator makes a run reproducible;
 * ``reset_delay=False`` and ``inhibition=True`` re-evaluate the reset on a
   modified membrane in snnTorch itself; do not combine them with
   ``sample=True``.
@@ -73,13 +84,14 @@ from torch import nn
 from snntorch_bayes.functional import (
     agr_ratio_nonnegative,
     check_noise,
+    counter_uniform,
     cubic_table,
     exp_normal,
+    fingerprint,
     firing_probability,
     gaussian_weighted_density,
     gumbel_rao_expectation,
     gumbel_rao_table,
-    hash_uniform,
     log_cdf,
     log_iw_weight,
     log_pdf,
@@ -117,6 +129,21 @@ def _check_positive(name: str, value: object) -> float:
     value = _check_real(name, value)
     if not 0.0 < value < math.inf:
         raise ValueError(f"{name} must be in (0, inf), got {value}")
+    return value
+
+
+#: the smallest noise scale an estimator takes: below it float32 rounds the
+#: scale (or the density over it) to 0 or infinity and the gradients are NaN
+MIN_SCALE = 1e-30
+
+
+def _check_scale(value: object) -> float:
+    value = _check_positive("scale", value)
+    if value < MIN_SCALE:
+        raise ValueError(
+            f"scale must be in [{MIN_SCALE:g}, inf) (float32 cannot hold a smaller noise "
+            f"scale's density), got {value!r}"
+        )
     return value
 
 
@@ -201,6 +228,13 @@ def _heaviside_iw(x: torch.Tensor, noise: str, scale: float, p: float) -> torch.
     return density.mul_(weight.pow_(-p))
 
 
+#: how many fresh draws an estimator with ``sample=True`` keeps pending for
+#: snnTorch's reset call: the number of neuron layers that may share one
+#: estimator (each layer's draw waits for one time step of the others')
+PENDING_DRAWS = 64
+#: the buffers that make up the sampling state
+_STATE = ("seed", "draws", "calls", "pending")
+
 _FUNCTIONS: dict[tuple, type[torch.autograd.Function]] = {}
 
 
@@ -253,10 +287,12 @@ class SpikeEstimator(nn.Module):
     estimator's gradient attached.  It is an :class:`torch.nn.Module`, so a
     neuron that receives it registers it as a submodule: it moves with
     ``.to(device)``, pickles with the model, and prints its
-    hyper-parameters.  Its buffers (``seed``, used when ``sample=True`` and
-    0 until :meth:`reseed`; a table for :class:`GumbelRao`) are
-    non-persistent, so ``state_dict`` keys match a model built with an
-    snnTorch surrogate.
+    hyper-parameters.  Its sampling state (the buffers ``seed``, ``draws``
+    and ``pending``; see the module docstring) is saved in the ``state_dict``
+    only with ``sample=True``, and a table for :class:`GumbelRao` never is,
+    so a deterministic estimator's ``state_dict`` keys match a model built
+    with an snnTorch surrogate; loading a checkpoint without the sampling
+    state keeps the estimator's own.
 
     Subclasses define :meth:`_spec`.  Useful methods for analysis:
 
@@ -269,17 +305,47 @@ class SpikeEstimator(nn.Module):
 
     noise: str
     scale: float
-    sample: bool
 
     def __init__(self, noise: str, scale: float, sample: bool) -> None:
         super().__init__()
         check_noise(noise)
         self.noise = noise
-        self.scale = _check_positive("scale", scale)
+        self.scale = _check_scale(scale)
+        # the sampling state (see the module docstring): 0 until the first
+        # draw or reseed(); building an estimator never touches torch's RNG,
+        # so swapping one in for an snnTorch surrogate changes no initialisation
+        self.register_buffer("seed", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("draws", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("calls", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("pending", torch.zeros(2, PENDING_DRAWS, dtype=torch.int64))
         self.sample = _check_bool("sample", sample)
-        # 0 until reseed(): building an estimator never touches torch's RNG, so
-        # swapping one in for an snnTorch surrogate changes no initialisation
-        self.register_buffer("seed", torch.zeros((), dtype=torch.int64), persistent=False)
+
+    @property
+    def sample(self) -> bool:
+        """Whether the forward pass samples; the sampling state is part of the
+        ``state_dict`` only then."""
+        return self._sample
+
+    @sample.setter
+    def sample(self, value: bool) -> None:
+        self._sample = _check_bool("sample", value)
+        for name in _STATE:
+            if self._sample:
+                self._non_persistent_buffers_set.discard(name)
+            else:
+                self._non_persistent_buffers_set.add(name)
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ) -> None:
+        # a checkpoint saved with a deterministic estimator or an snnTorch
+        # surrogate has no sampling state: keep ours rather than fail
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        for name in _STATE:
+            if prefix + name in missing_keys:
+                missing_keys.remove(prefix + name)
 
     def _spec(self, heaviside: bool) -> tuple:
         """``(kind, noise, scale, p, max_weight, tau, k, heaviside)``."""
@@ -304,18 +370,50 @@ class SpikeEstimator(nn.Module):
 
     def outcome(self, x: torch.Tensor) -> torch.Tensor:
         r"""The emitted outcome as a bool tensor: :math:`x > 0` if not
-        ``sample``, else :math:`u < F(x/s)` with common random numbers
-        :math:`u` (see the module docstring; firing probabilities below
-        :math:`2^{-24}`, or :math:`2^{-32}` in float64, round to 0)."""
+        ``sample``, else :math:`u < F(x/s)`: the spikes of the pending draw
+        on this very input if there is one (what the last fire call on it
+        emitted), a fresh draw otherwise; nothing is consumed (see the
+        module docstring; firing probabilities up to :math:`2^{-24}`, or
+        :math:`2^{-33}` in float64, never fire)."""
         if not self.sample:
             return x > 0
-        return self._draw(x, torch.empty_like(x, dtype=torch.bool))
+        return self._draw(x, torch.empty_like(x, dtype=torch.bool), bookkeeping=False)
 
-    def _draw(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def _draw(self, x: torch.Tensor, out: torch.Tensor, bookkeeping: bool = True) -> torch.Tensor:
         """The sampled outcome :math:`u < F(x/s)`, written into ``out`` (of
-        any dtype: the forward pass writes spikes of ``x``'s dtype directly)."""
-        u = hash_uniform(x, self.seed)
-        return torch.lt(u, self.firing_probability(x.to(u.dtype)), out=out)
+        any dtype: the forward pass writes spikes of ``x``'s dtype directly).
+
+        snnTorch's neurons call ``spike_grad`` in pairs, reset then fire, so
+        the calls alternate.  A reset call (odd call) whose input is
+        bit-identical to that of a pending fire draw (the oldest, if several)
+        repeats that draw and consumes it; any other call draws fresh, and a
+        fresh fire draw (even call) is kept pending for the next step's
+        reset.  Without ``bookkeeping`` (:meth:`outcome`) any pending draw
+        may be repeated, nothing is consumed or filed and the alternation is
+        left alone.  All of it is tensor arithmetic (no Python branch on
+        values), so ``torch.compile`` sees no graph break."""
+        key = fingerprint(x)
+        resetting = self.calls % 2 == 0 if bookkeeping else torch.ones((), dtype=torch.bool)
+        match = (self.pending[1] > 0) & (self.pending[0] == key) & resetting
+        repeat = match.any()
+        oldest = torch.where(match, self.pending[1], torch.iinfo(torch.int64).max).min()
+        fresh = self.draws + 1
+        draw = torch.where(repeat, oldest, fresh)
+        u = counter_uniform(x, self.seed, draw)
+        torch.lt(u, self.firing_probability(x.to(u.dtype)), out=out)
+        self.draws.copy_(draw.maximum(self.draws))
+        if bookkeeping:
+            # consume the repeated draw, or file a fresh fire draw in slot
+            # fresh mod PENDING_DRAWS (overwriting the oldest)
+            slot = torch.arange(PENDING_DRAWS, device=x.device) == fresh % PENDING_DRAWS
+            consumed = match & (self.pending[1] == oldest)
+            filed = slot & ~resetting
+            self.pending[0].copy_(torch.where(filed, key, self.pending[0]))
+            self.pending[1].copy_(
+                torch.where(filed, fresh, torch.where(consumed, 0, self.pending[1]))
+            )
+            self.calls.add_(1)
+        return out
 
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
@@ -328,9 +426,16 @@ class SpikeEstimator(nn.Module):
         return _coefficient(x, (z != 0).to(x.dtype), self._spec(False), self._table())
 
     def reseed(self, generator: torch.Generator | None = None) -> None:
-        """Draw a new seed for the common random numbers (``sample=True``)."""
+        """Start a new stream of random numbers (``sample=True``): draw a new
+        seed from ``generator`` (torch's global one if None) and clear the
+        count of draws and the pending draws.  With a seeded ``generator`` a
+        run is reproducible from here.  Call it between sequences, not
+        between the steps of one (the next reset would not find its spike)."""
         seed = torch.randint(0, 2**31 - 1, (), generator=generator)
         self.seed.copy_(seed)
+        self.draws.zero_()
+        self.calls.zero_()
+        self.pending.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes of ``x = mem - threshold``, with the estimator's gradient."""

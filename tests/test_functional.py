@@ -322,32 +322,32 @@ def _numpy_mix32(h):
     return h ^ (h >> np.uint32(15))
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_hash_equals_a_numpy_uint32_reference_bit_for_bit(dtype):
+@pytest.mark.parametrize("counter", [1, 2, 2**31 + 5])
+def test_counter_hash_equals_a_numpy_uint32_reference_bit_for_bit(counter):
     # NumPy's uint32 arithmetic wraps by definition; our int32 tensors must too
-    x = torch.randn(3, 1000, dtype=dtype) * 100
+    x = torch.zeros(3, 1000)
     seed = 123456789
     golden = np.uint32(0x9E3779B1)
     with np.errstate(over="ignore"):
-        if dtype == torch.float64:
-            words = x.numpy().view(np.uint32).reshape(3, 1000, 2)
-            bits = words[..., 0] ^ (words[..., 1] * golden)
-        else:
-            bits = x.numpy().view(np.uint32)
-        index = np.arange(x.numel(), dtype=np.uint32).reshape(3, 1000)
         salt = _numpy_mix32(np.uint32(seed) ^ np.uint32(0x2545F491))
-        expected = _numpy_mix32((bits ^ salt) * golden + index)
-    ours = Fn._hash32(x, torch.tensor(seed)).numpy().view(np.uint32)
-    np.testing.assert_array_equal(ours, expected)
+        key = _numpy_mix32(np.uint32(counter & 0x7FFFFFFF) * golden ^ salt)
+        index = np.arange(x.numel(), dtype=np.uint32).reshape(3, 1000)
+        expected = _numpy_mix32(_numpy_mix32(index ^ salt) ^ key)
+    ours = Fn._counter_hash32(x, torch.tensor(seed), torch.tensor(counter))
+    np.testing.assert_array_equal(ours.numpy().view(np.uint32), expected)
+    u = Fn.counter_uniform(x, torch.tensor(seed), torch.tensor(counter))
+    np.testing.assert_array_equal(u.numpy(), ((expected >> 9) + 0.5) / 2**23)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_hash_uniform_is_deterministic_and_uniform(dtype):
+def test_counter_uniform_is_deterministic_uniform_and_ignores_values(dtype):
     x = torch.randn(200_000, dtype=dtype)
-    seed = torch.tensor(99)
-    u = Fn.hash_uniform(x, seed)
+    seed, counter = torch.tensor(99), torch.tensor(4)
+    u = Fn.counter_uniform(x, seed, counter)
     assert u.dtype == dtype and u.shape == x.shape
-    assert torch.equal(u, Fn.hash_uniform(x.clone(), seed))
+    assert torch.equal(u, Fn.counter_uniform(x.clone(), seed, counter))
+    # the values of x only give shape, dtype and device
+    assert torch.equal(u, Fn.counter_uniform(torch.zeros_like(x), seed, counter))
     assert (u > 0).all() and (u < 1).all()
     n = u.numel()
     # moments of U(0, 1) within 6 standard errors
@@ -355,15 +355,29 @@ def test_hash_uniform_is_deterministic_and_uniform(dtype):
     assert abs((u**2).mean().item() - 1 / 3) < 6 * math.sqrt(4 / 45 / n)
     # a Kolmogorov-Smirnov test against U(0, 1)
     assert stats.kstest(u.double().numpy(), "uniform").pvalue > 1e-4
-    # fresh numbers for a new seed, a new position or a new value
-    other = Fn.hash_uniform(x, torch.tensor(100))
-    assert abs(np.corrcoef(u.double().numpy(), other.double().numpy())[0, 1]) < 0.02
-    same_value = torch.full((100_000,), 0.7, dtype=dtype)
-    v = Fn.hash_uniform(same_value, seed)
-    assert v.unique().numel() > 99_000
-    assert abs(np.corrcoef(v[:-1].double().numpy(), v[1:].double().numpy())[0, 1]) < 0.02
-    nudged = Fn.hash_uniform(torch.nextafter(x, torch.tensor(math.inf, dtype=dtype)), seed)
-    assert abs(np.corrcoef(u.double().numpy(), nudged.double().numpy())[0, 1]) < 0.02
+    # fresh numbers for a new seed, a new counter, and from position to position
+    for other in (
+        Fn.counter_uniform(x, torch.tensor(100), counter),
+        Fn.counter_uniform(x, seed, counter + 1),
+        u.roll(1),
+    ):
+        assert abs(np.corrcoef(u.double().numpy(), other.double().numpy())[0, 1]) < 0.02
+    # 2**32 (float64) or 2**23 possible numbers: about 5 or 2,400 repeats expected
+    assert u.unique().numel() > (199_900 if dtype == torch.float64 else 197_000)
+
+
+def test_fingerprint_identifies_a_tensor_bit_for_bit():
+    x = torch.randn(4, 300, dtype=torch.float64)
+    assert Fn.fingerprint(x) == Fn.fingerprint(x.clone())
+    assert Fn.fingerprint(x) != Fn.fingerprint(x.flip(1))  # same values, moved
+    nudged = x.clone()
+    nudged[2, 7] = torch.nextafter(nudged[2, 7], torch.tensor(math.inf, dtype=x.dtype))
+    assert Fn.fingerprint(x) != Fn.fingerprint(nudged)
+    assert Fn.fingerprint(torch.zeros(10)) != Fn.fingerprint(torch.zeros(11))
+    for dtype in (torch.float16, torch.bfloat16, torch.float32):
+        y = x.to(dtype)
+        assert Fn.fingerprint(y) == Fn.fingerprint(y.clone())
+        assert Fn.fingerprint(y) != Fn.fingerprint(-y)
 
 
 # --------------------------------------------------------------------------

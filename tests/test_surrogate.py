@@ -81,8 +81,9 @@ def test_forward_backward_equals_estimate_at_the_emitted_outcome(estimator):
     if isinstance(estimator, surrogate.GumbelRaoMC):
         pytest.skip("random backward")
     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
-    estimator(x).sum().backward()
-    z = estimator.outcome(x.detach())
+    spikes = estimator(x)
+    spikes.sum().backward()
+    z = spikes.detach() != 0
     np.testing.assert_allclose(
         x.grad.numpy(), _grad(estimator, X, z.numpy())[0], rtol=1e-12, atol=1e-300
     )
@@ -316,8 +317,14 @@ def test_works_as_spike_grad_and_survives_torch_save(estimator, neuron):
     assert repr(loaded.lif.spike_grad) == repr(estimator)
     assert torch.equal(loaded(x), net(x))
     # state_dict keys equal those of the same model with an snnTorch surrogate
+    # (plus the sampling state of a sampled estimator), and loading either way
+    # round works
     reference = _Net(NEURONS[neuron](snn_surrogate.fast_sigmoid()))
-    assert set(net.state_dict()) == set(reference.state_dict())
+    state = {f"lif.spike_grad.{n}" for n in ("seed", "draws", "calls", "pending")}
+    assert set(net.state_dict()) == set(reference.state_dict()) | (
+        state if estimator.sample else set()
+    )
+    net.load_state_dict(reference.state_dict())
 
 
 @pytest.mark.parametrize("neuron", list(NEURONS))
@@ -404,20 +411,6 @@ def test_building_an_estimator_leaves_torch_rng_untouched():
         factory(sample=True)
     surrogate.gumbel_rao(tau=0.5)
     assert torch.equal(torch.random.get_rng_state(), state)
-
-
-def test_reseed_draws_new_spikes_for_the_same_input():
-    net = torch.nn.Sequential(
-        torch.nn.Linear(4, 200),
-        snn.Leaky(beta=0.9, spike_grad=surrogate.iw_st(sample=True), init_hidden=True),
-    )
-    x = torch.randn(16, 4)
-    first = net(x)
-    net[1].reset_mem()
-    assert torch.equal(net(x), first)  # same input, weights, seed: same spikes
-    assert surrogate.reseed(net) == 1
-    net[1].reset_mem()
-    assert not torch.equal(net(x), first)
 
 
 # --------------------------------------------------------------------------
