@@ -101,6 +101,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
             "1",
         ),
     ),
+    # the Fashion-MNIST binary row again with the recipe (sb.initialize, each
+    # variant's own learning rate, 3 epochs of the subset)
+    _script(
+        "depth_sweep",
+        tuple(name.replace("depth_sweep", "depth_sweep_recipe") for name in _SWEEP),
+        label="depth_sweep_recipe",
+        quick=("--quick", "--recipe"),
+        full=("--recipe", "--only", "fashion-mnist/binary", "--steps", "470", "--threads", "2"),
+    ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
     _script("surrogate_cost", ("surrogate_cost.csv",)),
     _script("sbnn_step_time", ("sbnn_step_time.csv",), full=("--memory",)),

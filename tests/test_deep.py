@@ -36,6 +36,31 @@ def test_binary_mlp_layers(kind):
     torch.testing.assert_close(net(x), copy(x))
 
 
+def test_batchnorm_twin_starts_its_units_at_the_threshold():
+    # shift at the threshold, gain BN_GAMMA: in training mode each unit's
+    # normalised current is theta + gamma * (unit variance), so pi = 1/2
+    torch.manual_seed(0)
+    net = deep.BinaryMLP("fast_sigmoid + BatchNorm", depth=3, width=64)
+    x = torch.rand(512, 784)
+    currents = []
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out: currents.append(out.detach()))
+        for m in net.hidden
+        if isinstance(m, nn.BatchNorm1d)
+    ]
+    net.train()
+    net(x)
+    for h in hooks:
+        h.remove()
+    assert len(currents) == 3
+    for current in currents:
+        torch.testing.assert_close(current.mean(0), torch.ones(64), atol=1e-4, rtol=0)
+        torch.testing.assert_close(
+            current.std(0, unbiased=False), torch.full((64,), deep.BN_GAMMA), atol=1e-3, rtol=0
+        )
+        assert 0.4 < (current > 1.0).float().mean() < 0.6
+
+
 def test_binary_mlp_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="kind must be one of"):
         deep.BinaryMLP("sbnn + BatchNorm", depth=2, width=8)
