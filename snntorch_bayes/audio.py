@@ -23,6 +23,11 @@ frame's time), ``x`` (channel) and ``p`` (polarity), sorted by time, which
 is the layout tonic uses for audio datasets: its transforms apply with
 ``sensor_size = (num_channels, 1, 2)``, e.g.
 ``tonic.transforms.ToFrame(sensor_size=(64, 1, 2), n_time_bins=50)``.
+
+The front end works at any sample rate (frames and hops are in
+milliseconds, the filterbank spans ``f_min`` to ``f_max``); to give
+recordings at different rates the same channels, bring them to one rate
+first with :func:`resample`.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["EVENT_DTYPE", "delta_events", "encode_audio", "log_mel_features", "mel_filterbank"]
+__all__ = [
+    "EVENT_DTYPE",
+    "delta_events",
+    "encode_audio",
+    "log_mel_features",
+    "mel_filterbank",
+    "resample",
+]
 
 #: Structured dtype of audio events, as tonic's audio datasets use.
 EVENT_DTYPE = np.dtype([("t", np.int64), ("x", np.int64), ("p", np.int64)])
@@ -98,7 +110,7 @@ def log_mel_features(
     ``[frames, num_channels]``: the floor :math:`\rho \max E` (``dynamic_range``
     :math:`\rho`, 40 dB by default) makes the features independent of the
     recording's gain and keeps near-silence and spectral leakage from producing
-    events.
+    events.  The waveform must span at least one frame (``frame_ms``).
 
     Example::
 
@@ -112,6 +124,11 @@ def log_mel_features(
         raise ValueError(f"waveform must be 1-D and non-empty, got shape {tuple(waveform.shape)}")
     frame = max(2, round(sample_rate * frame_ms / 1000))
     hop = max(1, round(sample_rate * hop_ms / 1000))
+    if waveform.numel() < frame:
+        raise ValueError(
+            f"waveform has {waveform.numel()} samples, fewer than one {frame_ms:g} ms frame "
+            f"({frame} samples at {sample_rate:g} Hz)"
+        )
     n_fft = 1 << (frame - 1).bit_length()
     spectrum = torch.stft(
         waveform,
@@ -193,3 +210,88 @@ def encode_audio(
     features = log_mel_features(waveform, sample_rate, num_channels, frame_ms, hop_ms, f_min, f_max)
     hop_us = round(hop_ms * 1000)
     return delta_events(features, threshold, hop_us)
+
+
+def resample(
+    waveform: torch.Tensor,
+    orig_rate: int,
+    new_rate: int,
+    zero_crossings: int = 16,
+    rolloff: float = 0.9,
+    beta: float = 8.0,
+) -> torch.Tensor:
+    r"""Band-limited resampling of a mono waveform from ``orig_rate`` to
+    ``new_rate`` Hz: every output sample :math:`y_n`, at time
+    :math:`n / f_\text{new}`, is the input interpolated there with a
+    Kaiser-windowed sinc low-pass filter,
+
+    .. math::
+
+        y_n = \sum_i x_i \, 2 f_c / f_\text{orig} \,
+              \operatorname{sinc}\big(2 f_c (n / f_\text{new} - i / f_\text{orig})\big)
+              \, w\big(n / f_\text{new} - i / f_\text{orig}\big),
+
+    with cutoff :math:`f_c` = ``rolloff`` times the lower Nyquist frequency
+    (so downsampling removes what the new rate cannot hold instead of
+    aliasing it), :math:`w` a Kaiser window (``beta``) spanning
+    ``zero_crossings`` zeros of the sinc on each side, and zeros beyond the
+    waveform's ends.  The output has :math:`\lceil N f_\text{new} /
+    f_\text{orig} \rceil` samples, the same duration.  Positions are exact
+    (integer arithmetic), so long inputs do not drift.
+
+    Example (1 s at 44.1 kHz becomes 1 s at 8 kHz)::
+
+        >>> import math, torch
+        >>> from snntorch_bayes.audio import resample
+        >>> t = torch.arange(44100) / 44100
+        >>> tone = resample(torch.sin(2 * math.pi * 440 * t), 44100, 8000)
+        >>> tone.shape
+        torch.Size([8000])
+        >>> exact = torch.sin(2 * math.pi * 440 * torch.arange(8000) / 8000)
+        >>> bool((tone - exact)[100:-100].abs().max() < 1e-3)
+        True
+
+    :param waveform: 1-D samples
+    :param orig_rate: the waveform's sample rate, a positive integer (Hz)
+    :param new_rate: the wanted sample rate, a positive integer (Hz)
+    :param zero_crossings: half-length of the filter, in zeros of the sinc.
+        Defaults to 16
+    :param rolloff: cutoff as a fraction of the lower Nyquist frequency.
+        Defaults to 0.9
+    :param beta: the Kaiser window's shape parameter. Defaults to 8.0
+    :returns: float32 samples at ``new_rate``
+    """
+    for name, rate in (("orig_rate", orig_rate), ("new_rate", new_rate)):
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+            raise ValueError(f"{name} must be a positive integer, got {rate!r}")
+    if not 0 < rolloff <= 1:
+        raise ValueError(f"rolloff must be in (0, 1], got {rolloff!r}")
+    if not isinstance(zero_crossings, int) or isinstance(zero_crossings, bool):
+        raise ValueError(f"zero_crossings must be an integer >= 1, got {zero_crossings!r}")
+    if zero_crossings < 1:
+        raise ValueError(f"zero_crossings must be an integer >= 1, got {zero_crossings!r}")
+    x = torch.as_tensor(waveform, dtype=torch.float64)
+    if x.dim() != 1:
+        raise ValueError(f"waveform must be 1-D, got shape {tuple(x.shape)}")
+    if orig_rate == new_rate or x.numel() == 0:
+        return x.float().clone()
+    common = math.gcd(orig_rate, new_rate)
+    up, down = new_rate // common, orig_rate // common
+    n_out = -(-x.numel() * up // down)
+    scale = rolloff * min(orig_rate, new_rate) / orig_rate  # 2 f_c / f_orig
+    half = zero_crossings / scale  # the window's half-width, in input samples
+    width = math.ceil(half)
+    offsets = torch.arange(-width, width + 1)
+    padded = torch.nn.functional.pad(x, (width, width + 1))
+    norm = torch.special.i0(torch.tensor(beta, dtype=torch.float64))
+    out = torch.empty(n_out, dtype=torch.float64)
+    chunk = max(1, (1 << 21) // offsets.numel())
+    for start in range(0, n_out, chunk):
+        position = torch.arange(start, min(start + chunk, n_out)) * down  # times up
+        base = position // up  # the input sample at or before the output time
+        u = ((position % up).double() / up)[:, None] - offsets.double()  # time - input, samples
+        t = (u / half).clamp(-1.0, 1.0)
+        window = torch.special.i0(beta * torch.sqrt(1.0 - t * t)) / norm
+        kernel = scale * torch.sinc(scale * u) * window * (u.abs() <= half)
+        out[start : start + len(base)] = (padded[base[:, None] + offsets + width] * kernel).sum(1)
+    return out.float()

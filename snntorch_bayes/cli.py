@@ -27,24 +27,40 @@ epochs, seed 0), as an SBNN with the library's defaults after
 Brier and time per step.  The benchmark ``benchmarks/sbnn_recipe.py`` runs 3
 seeds; the main job runs one to stay short.  About 9 minutes in all on 2 CPU
 cores.
+
+Every argument is checked before anything trains (an error names the
+argument, the value and the valid range; exit status 2), and so is the
+output folder, by writing a file there.  The results file is written
+atomically after every finished seed: a run that stops early (Ctrl-C: exit
+status 130; a diverged run: exit status 1) keeps every finished seed in
+``<out>/<name>.json``, marked ``"complete": false`` with the list of finished
+seeds; a complete run's file is marked ``"complete": true``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import math
+import os
 import platform
+import secrets
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 import snntorch
 import torch
 from snntorch import surrogate as snn_surrogate
 
 from snntorch_bayes import __version__, calibration, datasets, deep, surrogate
+from snntorch_bayes._checks import MAX_STD, MIN_STD
 from snntorch_bayes.inference import ELBO
 from snntorch_bayes.models import BayesFCSpikingNet, FCSpikingNet
 from snntorch_bayes.training import _progress, predict, train_epoch
@@ -61,6 +77,16 @@ _ESTIMATORS = {
     "straight_through": lambda a: surrogate.straight_through(noise=a.noise, scale=a.scale),
     "gumbel_rao": lambda a: surrogate.gumbel_rao(tau=a.tau, scale=a.scale),
 }
+#: the defaults of ``--p`` and ``--tau`` (left ``None`` by the parser, so that
+#: giving either to an estimator that does not take it is an error)
+DEFAULT_P = DEFAULT_TAU = 1.0
+#: the fan-ins of the SBNN's two layers (784-1000-10), whose initial posterior
+#: std is ``--posterior-std / sqrt(fan_in)``
+SBNN_FAN_INS = (784, 1000)
+#: the batch size of the deep networks (``deep.train_run``'s default)
+DEEP_BATCH = 128
+#: seeds ``torch.manual_seed`` takes
+MAX_SEED = 2**64 - 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,10 +95,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Tutorial-5 MNIST: fast_sigmoid(25), an IW-ST drop-in and an SBNN.",
     )
     p.add_argument("--estimator", choices=sorted(_ESTIMATORS), default="iw_st")
-    p.add_argument("--p", type=float, default=1.0, help="IW-ST exponent (iw_st)")
-    p.add_argument("--tau", type=float, default=1.0, help="temperature (gumbel_rao)")
-    p.add_argument("--noise", choices=["logistic", "gaussian"], default="logistic")
-    p.add_argument("--scale", type=float, default=0.25, help="noise scale s")
+    p.add_argument(
+        "--p", type=float, default=None, help="IW-ST exponent in [0, 1] (iw_st only; default 1)"
+    )
+    p.add_argument(
+        "--tau", type=float, default=None, help="temperature in (0, 1] (gumbel_rao only; default 1)"
+    )
+    p.add_argument(
+        "--noise",
+        choices=["logistic", "gaussian"],
+        default="logistic",
+        help="noise of iw_st and straight_through (gumbel_rao: logistic only)",
+    )
+    p.add_argument("--scale", type=float, default=0.25, help="noise scale s > 0")
     p.add_argument(
         "--posterior-std",
         type=float,
@@ -221,6 +256,19 @@ def _run(name, make, seed, args, loaders) -> list[dict]:
     return rows
 
 
+def _run_seed(seed: int, methods: dict, args: argparse.Namespace, loaders) -> list[dict]:
+    """Train every method of ``methods`` (name: constructor) at ``seed``;
+    their rows in order.  A diverged run raises ``FloatingPointError``
+    naming the method and seed."""
+    rows = []
+    for name, make in methods.items():
+        try:
+            rows += _run(name, make, seed, args, loaders)
+        except FloatingPointError as err:
+            raise FloatingPointError(f"{name} seed {seed}: {err}") from None
+    return rows
+
+
 def _count_accuracy(predictions) -> float:
     """Accuracy of the spike-count prediction (argmax of summed output spikes,
     as in snnTorch tutorial 5)."""
@@ -275,7 +323,7 @@ def _plot_losses(rows: list[dict], path: Path) -> Path | None:
     ax.set_title("Tutorial 5 on MNIST, one line per seed (SBNN: data term + KL/N)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=120))
     plt.close(fig)
     return path
 
@@ -307,26 +355,252 @@ def _plot_reliability(rows: list[dict], path: Path) -> Path | None:
         ax.get_legend().remove()
     fig.suptitle("Reliability on the MNIST test set (first seed)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=120))
     plt.close(fig)
     return path
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
+def _parse(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the parsed, checked arguments (``--p`` and ``--tau``
+    filled in with their defaults): a bad argument exits with the parser's
+    error (status 2) before anything is loaded or trained."""
     parser = _parser()
     args = parser.parse_args(argv)
+    _check_arguments(parser, args)
+    return parser, args
+
+
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every argument that does not depend on the data: ``parser.error``
+    naming the argument, the value and the valid range."""
+
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
     for name in ("epochs", "batch_size", "num_steps", "mc_samples", "deep_depth", "deep_width",
                  "deep_epochs"):  # fmt: skip
         if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ("lr", "posterior_std"):
-        if not getattr(args, name) > 0:
-            parser.error(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+            parser.error(f"{flag(name)} must be >= 1, got {getattr(args, name)}")
+    for name in ("max_batches", "max_test_batches", "deep_max_steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"{flag(name)} must be >= 1 (leave it out for no cap), got {value}")
+    if args.deep_limit is not None and args.deep_limit < DEEP_BATCH:
+        parser.error(
+            f"--deep-limit must be >= {DEEP_BATCH} (one training batch of the deep networks; "
+            f"leave it out for no cap), got {args.deep_limit}"
+        )
+    for name in ("seeds", "deep_seeds"):
+        seeds = getattr(args, name)
+        for seed in seeds:
+            if not 0 <= seed <= MAX_SEED:
+                parser.error(f"{flag(name)} must be integers in [0, 2**64 - 1], got {seed}")
+        if len(set(seeds)) < len(seeds):
+            parser.error(
+                f"{flag(name)} must be distinct (a repeated seed repeats a run), "
+                f"got {' '.join(map(str, seeds))}"
+            )
+    if not args.lr > 0:
+        parser.error(f"--lr must be > 0, got {args.lr}")
+    if not math.isfinite(args.lr):
+        parser.error(f"--lr must be a finite number > 0, got {args.lr}")
+    if not args.posterior_std > 0:
+        parser.error(f"--posterior-std must be > 0, got {args.posterior_std}")
+    low = MIN_STD * math.sqrt(max(SBNN_FAN_INS))
+    high = MAX_STD * math.sqrt(min(SBNN_FAN_INS))
+    if not low <= args.posterior_std <= high:
+        parser.error(
+            f"--posterior-std must be in [{low:.3g}, {high:.3g}] (the SBNN's initial posterior "
+            f"std, --posterior-std / sqrt(fan_in) for the fan-ins {SBNN_FAN_INS[0]} and "
+            f"{SBNN_FAN_INS[1]}, must be in [{MIN_STD:g}, {MAX_STD:g}]), got {args.posterior_std}"
+        )
+    if not 0 < args.scale < math.inf:
+        parser.error(f"--scale must be in (0, inf), got {args.scale}")
+    _check_estimator_options(parser, args)
+
+
+def _check_estimator_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--p``, ``--tau`` and ``--noise`` against ``--estimator``: an option
+    the estimator does not take is an error, not silently ignored."""
+    takes = {"iw_st": ("p",), "straight_through": (), "gumbel_rao": ("tau",)}[args.estimator]
+    meaning = {"p": "the exponent of iw_st", "tau": "the temperature of gumbel_rao"}
+    for name, default in (("p", DEFAULT_P), ("tau", DEFAULT_TAU)):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif name not in takes:
+            parser.error(
+                f"--{name} is {meaning[name]}; --estimator {args.estimator} does not take it "
+                f"(leave --{name} out), got --{name} {getattr(args, name)}"
+            )
+    if args.estimator == "gumbel_rao" and args.noise != "logistic":
+        parser.error(
+            f"--noise must be logistic for --estimator gumbel_rao (the Gumbel-Rao/AGR "
+            f"estimator is defined for logistic noise only), got --noise {args.noise}"
+        )
+    if not 0 <= args.p <= 1:
+        parser.error(f"--p must be in [0, 1], got {args.p}")
+    if not 0 < args.tau <= 1:
+        parser.error(f"--tau must be in (0, 1], got {args.tau}")
     try:
-        _ESTIMATORS[args.estimator](args)  # validates the hyper-parameters
+        _ESTIMATORS[args.estimator](args)  # what is left: the estimator's own checks
     except ValueError as err:
-        parser.error(str(err))
-    return args
+        parser.error(f"--{err}")
+
+
+def _stem_problem(stem: str) -> str | None:
+    """Why ``stem`` is not a plain file stem, or ``None``."""
+    if stem in ("", ".", ".."):
+        return "not empty, '.' or '..'"
+    if any(sep in stem for sep in ("/", "\\", os.sep, os.altsep or "/")):
+        return "no folder part ('/' or '\\')"
+    if any(ord(c) < 32 or ord(c) == 127 for c in stem):
+        return "no control characters"
+    if stem.lower().endswith(".json"):
+        return "without the .json suffix (it is added)"
+    return None
+
+
+def _temporary(path: Path) -> Path:
+    """A fresh name for a temporary file next to ``path``."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def _output_path(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, stamp: str
+) -> tuple[Path, list[Path]]:
+    """The results file ``<out>/<name>.json`` and the folders created for it
+    (deepest first).  Checked at once: ``--name`` must be a plain file stem,
+    and ``--out`` a folder where this process can create (and remove) a file
+    with the longest name the run writes; otherwise ``parser.error``."""
+    stem = args.name if args.name is not None else f"tutorial5-{stamp}"
+    problem = _stem_problem(stem)
+    if problem is not None:
+        parser.error(f"--name must be a plain file stem ({problem}), got {stem!r}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out must be a folder, got {args.out!r}, an existing file")
+    created = []
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        created.append(folder)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _remove_empty(created)
+        parser.error(f"--out must be a folder this process can create, got {args.out!r} ({err})")
+    probe = _temporary(out / f"{stem}-reliability.png")  # the longest name written
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, b"\0")
+        finally:
+            os.close(fd)
+        probe.unlink()
+    except OSError as err:
+        _remove_empty(created)
+        if err.errno == errno.ENAMETOOLONG:
+            parser.error(f"--name is too long for a file name in {args.out!r}, got {stem!r}")
+        parser.error(f"--out must be a writable folder, got {args.out!r} ({err.strerror})")
+    return out / f"{stem}.json", created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) where they are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through ``write(file)`` into a temporary file in the
+    same folder, then rename it over ``path``: readers see the old file or
+    the new one, never a torn one (an interrupted write leaves the old one)."""
+    temporary = _temporary(path)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+class _Results:
+    """The results file of a run, rewritten (atomically) after every
+    finished seed; it knows which seeds it holds."""
+
+    def __init__(self, path: Path, args: argparse.Namespace) -> None:
+        self.path, self.args = path, args
+        self.rows: list[dict] = []
+        self.deep_rows: list[dict] = []
+        self.seeds: list[int] = []
+        self.deep_seeds: list[int] = []
+        self.written = self.complete = False
+
+    def add(self, seed: int, rows: list[dict], deep_run: bool = False) -> None:
+        """Record the ``rows`` of a finished ``seed`` (of the deep table with
+        ``deep_run``) and write the file; only a written seed counts as
+        finished (an interrupted write keeps the previous file)."""
+        if deep_run:
+            self.save(deep_rows=self.deep_rows + rows, deep_seeds=[*self.deep_seeds, seed])
+        else:
+            self.save(rows=self.rows + rows, seeds=[*self.seeds, seed])
+
+    def save(
+        self,
+        complete: bool = False,
+        rows: list[dict] | None = None,
+        seeds: list[int] | None = None,
+        deep_rows: list[dict] | None = None,
+        deep_seeds: list[int] | None = None,
+    ) -> None:
+        """Write the finished seeds (with the new ``rows``, ``seeds``,
+        ``deep_rows``, ``deep_seeds`` where given, which count once
+        written); ``complete`` marks the whole run done."""
+        rows = self.rows if rows is None else rows
+        seeds = self.seeds if seeds is None else seeds
+        deep_rows = self.deep_rows if deep_rows is None else deep_rows
+        deep_seeds = self.deep_seeds if deep_seeds is None else deep_seeds
+        summary = _summarise(rows) if rows else []
+        payload = {
+            "command": " ".join(sys.argv),
+            "args": vars(self.args),
+            "date": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+            "machine": platform.platform(),
+            "processor": platform.processor(),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "snntorch": snntorch.__version__,
+            "summary": summary,
+            "results": rows,
+            "deep": deep_rows,
+            "complete": complete,
+        }
+        if not complete:
+            payload["finished_seeds"] = seeds
+            payload["finished_deep_seeds"] = deep_seeds
+        text = json.dumps(payload, indent=2).encode()
+        _atomic_write(self.path, lambda f: f.write(text))
+        self.rows, self.seeds, self.deep_rows, self.deep_seeds = rows, seeds, deep_rows, deep_seeds
+        self.written, self.complete = True, complete
+
+    def status(self) -> str:
+        """Which seeds finished and where they are, in one sentence."""
+        if self.complete:
+            return f"the complete results are in {self.path}"
+        if not self.written:
+            return "no seed had finished, nothing was written"
+        done = " ".join(map(str, self.seeds)) or "none"
+        text = f"seed(s) {done} of {' '.join(map(str, self.args.seeds))} finished"
+        if not self.args.no_deep:
+            deep_done = " ".join(map(str, self.deep_seeds)) or "none"
+            text += f" (deep: {deep_done} of {' '.join(map(str, self.args.deep_seeds))})"
+        return f'{text} and are saved in {self.path} (marked "complete": false)'
 
 
 def _print_tables(summary: list[dict], args) -> None:
@@ -378,32 +652,31 @@ DEEP_NAMES = {
 }
 
 
-def _deep_rows(args, data: dict) -> list[dict]:
+def _deep_rows(args, data: dict, seed: int) -> list[dict]:
     """Train the deep plain binary networks of :mod:`snntorch_bayes.deep`
     (SBNN with the library's defaults and its twins) on Fashion-MNIST
-    (``data`` from :func:`snntorch_bayes.deep.load_fashion_mnist`); one row
-    per predictor and seed."""
+    (``data`` from :func:`snntorch_bayes.deep.load_fashion_mnist`) at
+    ``seed``; one row per predictor."""
     rows = []
-    for seed in args.deep_seeds:
-        for kind in deep.METHODS:
-            total = args.deep_max_steps or (args.deep_epochs * (len(data["train"][0]) // 128))
-            bar = _progress(range(total), total, f"deep {kind} seed {seed}", not args.no_progress)
-            ticks = iter(bar)
-            run = deep.train_run(
-                kind, args.deep_depth, args.deep_width, data, seed=seed,
-                epochs=args.deep_epochs, max_steps=args.deep_max_steps,
-                mc=args.mc_samples, progress=lambda step, loss, t=ticks: next(t, None),
-            )  # fmt: skip
-            getattr(bar, "close", lambda: None)()
-            base = {k: run[k] for k in ("seed", "ms_per_step", "steps", "lr", "diverged_at")}
-            variants = [(DEEP_NAMES[kind], "test_")]
-            if kind == "sbnn":
-                variants.append((f"SBNN (model average, K={args.mc_samples})", "test_avg_"))
-            else:
-                variants.append((f"{DEEP_NAMES[kind]} + temperature", "test_ts_"))
-            for name, prefix in variants:
-                metrics = {k: run[prefix + k] for k in ("accuracy", "nll", "ece", "brier")}
-                rows.append(base | {"method": name} | metrics)
+    for kind in deep.METHODS:
+        total = args.deep_max_steps or (args.deep_epochs * (len(data["train"][0]) // DEEP_BATCH))
+        bar = _progress(range(total), total, f"deep {kind} seed {seed}", not args.no_progress)
+        ticks = iter(bar)
+        run = deep.train_run(
+            kind, args.deep_depth, args.deep_width, data, seed=seed, batch=DEEP_BATCH,
+            epochs=args.deep_epochs, max_steps=args.deep_max_steps,
+            mc=args.mc_samples, progress=lambda step, loss, t=ticks: next(t, None),
+        )  # fmt: skip
+        getattr(bar, "close", lambda: None)()
+        base = {k: run[k] for k in ("seed", "ms_per_step", "steps", "lr", "diverged_at")}
+        variants = [(DEEP_NAMES[kind], "test_")]
+        if kind == "sbnn":
+            variants.append((f"SBNN (model average, K={args.mc_samples})", "test_avg_"))
+        else:
+            variants.append((f"{DEEP_NAMES[kind]} + temperature", "test_ts_"))
+        for name, prefix in variants:
+            metrics = {k: run[prefix + k] for k in ("accuracy", "nll", "ece", "brier")}
+            rows.append(base | {"method": name} | metrics)
     return rows
 
 
@@ -442,7 +715,28 @@ def _print_deep_table(rows: list[dict], args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    """Run the main job (``python -m snntorch_bayes``); the exit status: 0
+    done, 1 training diverged, 2 bad arguments or data, 130 interrupted
+    (Ctrl-C).  Finished seeds are on disk in every case."""
+    parser, args = _parse(argv)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path, created = _output_path(parser, args, stamp)
+    results = _Results(path, args)
+    try:
+        return _main(parser, args, results)
+    except KeyboardInterrupt:
+        newline = "" if args.no_progress else "\n"  # after a progress bar's line
+        print(f"{newline}interrupted: {results.status()}", file=sys.stderr)
+        return 130
+    except FloatingPointError as err:
+        print(f"error: training diverged ({err}); {results.status()}", file=sys.stderr)
+        return 1
+    finally:
+        if not results.written:
+            _remove_empty(created)
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace, results: _Results) -> int:
     try:
         loaders = _loaders(args)
         deep_data = None
@@ -453,6 +747,13 @@ def main(argv: list[str] | None = None) -> int:
     except datasets.DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    train_loader, val_loader, test_loader = loaders
+    train_size = len(train_loader.dataset)
+    if args.batch_size > train_size:
+        parser.error(
+            f"--batch-size must be in [1, {train_size}] (the size of the training split), "
+            f"got {args.batch_size}"
+        )
     steps = args.num_steps
     methods = {
         BASELINE: lambda: FCSpikingNet(snn_surrogate.fast_sigmoid(slope=25), num_steps=steps),
@@ -462,51 +763,27 @@ def main(argv: list[str] | None = None) -> int:
         methods[SBNN] = lambda: BayesFCSpikingNet(
             num_steps=args.num_steps, posterior_std=args.posterior_std
         )
-    train_loader, val_loader, test_loader = loaders
     print(
         f"snntorch_bayes {__version__}, snntorch {snntorch.__version__}, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; MNIST "
-        f"{len(train_loader.dataset)} train / {len(val_loader.dataset)} validation / "
+        f"{train_size} train / {len(val_loader.dataset)} validation / "
         f"{len(test_loader.dataset)} test"
     )
-    rows = []
     for seed in args.seeds:
-        for name, make in methods.items():
-            rows += _run(name, make, seed, args, loaders)
-    summary = _summarise(rows)
-    _print_tables(summary, args)
-    deep_rows = []
+        results.add(seed, _run_seed(seed, methods, args, loaders))
+    _print_tables(_summarise(results.rows), args)
     if deep_data is not None:
-        deep_rows = _deep_rows(args, deep_data)
-        _print_deep_table(deep_rows, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"{args.name or 'tutorial5-' + stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "command": " ".join(sys.argv),
-                "args": vars(args),
-                "date": stamp,
-                "machine": platform.platform(),
-                "processor": platform.processor(),
-                "threads": torch.get_num_threads(),
-                "torch": torch.__version__,
-                "snntorch": snntorch.__version__,
-                "summary": summary,
-                "results": rows,
-                "deep": deep_rows,
-            },
-            indent=2,
-        )
-    )
-    print(f"\nresults saved to {path}")
+        for seed in args.deep_seeds:
+            results.add(seed, _deep_rows(args, deep_data, seed), deep_run=True)
+        _print_deep_table(results.deep_rows, args)
+    rows = results.rows
+    results.save(complete=True)
+    print(f"\nresults saved to {results.path}")
     trained = [r for r in rows if r["method"] in methods or r["method"].startswith(SBNN + " (p")]
-    figure = _plot_losses(trained, path.with_suffix(".png"))
+    figure = _plot_losses(trained, results.path.with_suffix(".png"))
     if figure is not None:
         print(f"training curves saved to {figure}")
-    figure = _plot_reliability(rows, path.with_name(path.stem + "-reliability.png"))
+    figure = _plot_reliability(rows, results.path.with_name(results.path.stem + "-reliability.png"))
     if figure is not None:
         print(f"reliability diagrams saved to {figure}")
     return 0

@@ -20,6 +20,15 @@ The data root defaults to ``$SNNTORCH_BAYES_DATA``, else ``./data``.
 Nothing ever falls back to synthetic data: if neither a local copy nor a
 download works, the error says where it looked and how to provide the data.
 
+Nothing is silently wrong and nothing is left half-installed: a copy that is
+truncated, corrupt, or not the dataset it claims to be raises
+:class:`DatasetCorruptError` (a :class:`DatasetNotFoundError`) naming the
+file and what is wrong, and every installation (idx files, the CIFAR-10
+archive, the FSDD recordings) is staged in a temporary folder beside its
+target that is renamed into place only once complete and removed on any
+error.  MNIST and Fashion-MNIST files are checked against the official MD5
+checksums (see :func:`mnist`).
+
 Example::
 
     >>> from snntorch_bayes import datasets
@@ -31,24 +40,29 @@ Example::
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
 import shutil
+import struct
 import tarfile
 import tempfile
 import urllib.request
 import wave
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from snntorch_bayes.audio import encode_audio
+from snntorch_bayes.audio import encode_audio, resample
 
 __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10Images",
+    "DatasetCorruptError",
     "DatasetNotFoundError",
     "SpikingFSDD",
     "cifar10",
@@ -70,10 +84,58 @@ _IDX_HEADERS = {
     "t10k-images-idx3-ubyte": (2051, 10000),
     "t10k-labels-idx1-ubyte": (2049, 10000),
 }
+# the full shape each file must declare (its magic says unsigned bytes)
+_IDX_SHAPES = {
+    "train-images-idx3-ubyte": (60000, 28, 28),
+    "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000, 28, 28),
+    "t10k-labels-idx1-ubyte": (10000,),
+}
+# idx dtype codes (third byte of the magic number): name, bytes per item
+_IDX_DTYPES = {
+    0x08: ("unsigned byte", 1),
+    0x09: ("signed byte", 1),
+    0x0B: ("int16", 2),
+    0x0C: ("int32", 4),
+    0x0D: ("float32", 4),
+    0x0E: ("float64", 8),
+}
+#: MD5 checksums of the *uncompressed* idx files, per torchvision class name.
+#: MNIST's are the canonical files' (LeCun & Cortes); Fashion-MNIST's are of
+#: the files inside Zalando's published ``.gz`` archives.  Checking the
+#: uncompressed content means a re-gzipped copy, or one stored uncompressed,
+#: passes as long as its content is the official one.
+IDX_MD5 = {
+    "MNIST": {
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+    "FashionMNIST": {
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+}
+_TITLES = {"MNIST": "MNIST", "FashionMNIST": "Fashion-MNIST"}
+_GZIP_MAGIC = b"\x1f\x8b"
+# what a truncated or corrupt archive raises while it is read
+_ARCHIVE_ERRORS = (tarfile.TarError, OSError, EOFError, zlib.error)
+# MD5 digests of installed idx files already checked by this process, by
+# (path, size, inode, modification time): loading train then test hashes once
+_VERIFIED: dict[tuple[str, int, int, int], str] = {}
 
 
 class DatasetNotFoundError(RuntimeError):
-    """No local copy was found and the download failed."""
+    """No usable copy of the dataset was found (none present, the download
+    failed, or the copy present is unusable)."""
+
+
+class DatasetCorruptError(DatasetNotFoundError):
+    """A copy of the dataset was found but is truncated, corrupt, or not the
+    dataset it claims to be; the message names the file and what is wrong."""
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -82,18 +144,178 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path(root or os.environ.get("SNNTORCH_BAYES_DATA") or "data")
 
 
-def _read_header(path: Path) -> tuple[int, int]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        head = f.read(8)
+@contextmanager
+def _staging(target: Path) -> Iterator[Path]:
+    """A fresh temporary folder beside ``target`` (so that the final rename
+    stays on one file system), removed when the block ends, however it ends,
+    together with the folders above it that were created for it and stayed
+    empty."""
+    created = []
+    parent = target.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for parent in created:  # deepest first; one that holds anything stays
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+
+# --------------------------------------------------------------------------
+# MNIST and Fashion-MNIST: idx files, checked, then torchvision's classes
+# --------------------------------------------------------------------------
+
+
+def _open_idx(path: Path):
+    """``path`` opened for reading its idx bytes: decompressed if it is named
+    ``.gz`` (which it must then be), as is otherwise."""
+    if path.suffix != ".gz":
+        return open(path, "rb")
+    with open(path, "rb") as f:
+        start = f.read(2)
+    if start != _GZIP_MAGIC:
+        raise DatasetCorruptError(
+            f"{path} is named .gz but is not gzip-compressed (it starts with {start!r}, "
+            f"not {_GZIP_MAGIC!r}): a corrupt copy, or an uncompressed file misnamed "
+            "(then drop the .gz)"
+        )
+    return gzip.open(path, "rb")
+
+
+def _unreadable(path: Path, err: BaseException) -> DatasetCorruptError:
+    kind = "gzip file" if path.suffix == ".gz" else "file"
+    return DatasetCorruptError(
+        f"{path} is not a complete {kind} ({type(err).__name__}: {err}): the copy is "
+        "truncated or corrupt; copy it again from the original"
+    )
+
+
+def _describe_magic(magic: int) -> str:
+    dtype = _IDX_DTYPES.get((magic >> 8) & 0xFF)
+    if magic >> 16 or dtype is None:
+        return f"magic {magic:#010x} is no idx magic number"
+    return f"magic {magic:#010x}: {dtype[0]} data in {magic & 0xFF} dimensions"
+
+
+def _check_head(path: Path, name: str, head: bytes) -> None:
+    """``head``, the first bytes of ``path`` (decompressed), must be the idx
+    magic number and item count of ``name``."""
     if len(head) < 8:
-        raise ValueError(f"{path} is too short to be an idx file")
-    return int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
+        raise DatasetCorruptError(
+            f"{path} is too short to be an idx file ({len(head)} bytes; the header alone "
+            "is at least 8)"
+        )
+    header = (int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big"))
+    if header != _IDX_HEADERS[name]:
+        hint = " (it looks gzip-compressed: name it .gz)" if head[:2] == _GZIP_MAGIC else ""
+        raise DatasetCorruptError(
+            f"{path} has idx header (magic, count) = {header}, expected "
+            f"{_IDX_HEADERS[name]}: not the file its name says ({_describe_magic(header[0])}; "
+            f"expected {_describe_magic(_IDX_HEADERS[name][0])}){hint}"
+        )
 
 
-def _install_local_copy(source: Path, raw: Path) -> None:
-    """Decompress (or copy) the four idx files of ``source`` into ``raw``,
-    checking each file's idx header first."""
+def _check_header(path: Path, name: str) -> None:
+    """:func:`_check_head` on the first 8 bytes of ``path``."""
+    try:
+        with _open_idx(path) as f:
+            head = f.read(8)
+    except (OSError, EOFError, zlib.error) as err:
+        raise _unreadable(path, err) from None
+    _check_head(path, name, head)
+
+
+def _check_layout(path: Path, name: str, head: bytes, size: int) -> None:
+    """The idx file ``path`` (for ``name``), whose first bytes are ``head``
+    and whose uncompressed length is ``size``, must declare ``name``'s shape
+    and hold exactly the data that shape needs."""
+    shape = _IDX_SHAPES[name]
+    header_size = 4 + 4 * len(shape)
+    _check_head(path, name, head)
+    magic = int.from_bytes(head[:4], "big")
+    if len(head) < header_size:
+        raise DatasetCorruptError(
+            f"{path} is truncated inside its idx header ({size} bytes; a {len(shape)}-D "
+            f"header is {header_size})"
+        )
+    declared = tuple(int.from_bytes(head[i : i + 4], "big") for i in range(4, header_size, 4))
+    if declared != shape:
+        raise DatasetCorruptError(f"{path} declares the shape {declared}, expected {shape}")
+    payload = int(np.prod(shape)) * _IDX_DTYPES[(magic >> 8) & 0xFF][1]
+    held = size - header_size
+    if held < payload:
+        raise DatasetCorruptError(
+            f"{path} is truncated: its header declares {shape}, {payload:,} bytes of data, "
+            f"but it holds {held:,}; copy it again from the original"
+        )
+    if held > payload:
+        raise DatasetCorruptError(
+            f"{path} has {held - payload:,} bytes after the {payload:,} bytes of data its "
+            f"header declares {shape}: not an intact idx file"
+        )
+
+
+def _copy_idx(path: Path, name: str, target: Path | None) -> str:
+    """Check the idx file ``path`` (gzipped or not) for ``name`` and return
+    the MD5 of its uncompressed content, streaming that content into
+    ``target`` (unless None)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    head = b""
+    size = 0
+    out = open(target, "wb") if target is not None else None
+    try:
+        with _open_idx(path) as src:
+            while chunk := src.read(1 << 20):
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                digest.update(chunk)
+                size += len(chunk)
+                if out is not None:
+                    out.write(chunk)
+    except (OSError, EOFError, zlib.error) as err:
+        raise _unreadable(path, err) from None
+    finally:
+        if out is not None:
+            out.close()
+    _check_layout(path, name, head, size)
+    return digest.hexdigest()
+
+
+def _check_md5(path: Path, name: str, digest: str, cls_name: str) -> None:
+    """``digest``, the MD5 of ``path``'s content, must be the official one of
+    ``cls_name``'s file ``name``; a mismatch says which file it is instead,
+    if it is another official one."""
+    expected = IDX_MD5[cls_name][name]
+    if digest == expected:
+        return
+    title = _TITLES[cls_name]
+    for other_cls, files in IDX_MD5.items():
+        for other_name, other_digest in files.items():
+            if digest == other_digest:
+                other = _TITLES[other_cls]
+                looks = f": this looks like {other}, not {title}" if other != title else ""
+                raise DatasetCorruptError(
+                    f"{path} is {other}'s {other_name}, not {title}'s {name} (its MD5 "
+                    f"{digest} is that file's){looks}"
+                )
+    raise DatasetCorruptError(
+        f"{path} has MD5 {digest} (of its uncompressed content), not the official {title} "
+        f"{name}'s {expected}: the copy is corrupt or re-encoded. Copy it again from the "
+        "original, or pass verify=False to use a legitimately re-encoded copy"
+    )
+
+
+def _install_local_copy(source: Path, raw: Path, cls_name: str, verify: bool = True) -> None:
+    """Decompress (or copy) the four idx files of ``source`` into ``raw``:
+    each file's idx header, layout and (if ``verify``) MD5 are checked first,
+    and ``raw`` receives the files only once all four passed."""
     found = {}
     for name in _IDX_FILES:
         for candidate in (source / name, source / f"{name}.gz"):
@@ -106,23 +328,53 @@ def _install_local_copy(source: Path, raw: Path) -> None:
             f"the local copy {source} lacks {', '.join(missing)} (gzipped or not)"
         )
     for name, path in found.items():
-        header = _read_header(path)
-        if header != _IDX_HEADERS[name]:
-            raise DatasetNotFoundError(
-                f"{path} has idx header (magic, count) = {header}, expected "
-                f"{_IDX_HEADERS[name]}: not the file its name says"
-            )
-    raw.mkdir(parents=True, exist_ok=True)
-    for name, path in found.items():
-        target = raw / name
-        tmp = target.with_suffix(".partial")
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        tmp.replace(target)
+        _check_header(path, name)
+    with _staging(raw) as staging:
+        digests = {}
+        for name, path in found.items():
+            digests[name] = _copy_idx(path, name, staging / name)
+            if verify:
+                _check_md5(path, name, digests[name], cls_name)
+        raw.mkdir(parents=True, exist_ok=True)
+        for name in _IDX_FILES:
+            os.replace(staging / name, raw / name)
+            (raw / f"{name}.partial").unlink(missing_ok=True)  # left by older versions
+            if verify:
+                _VERIFIED[_stat_key(raw / name)] = digests[name]
 
 
-def _load(cls_name: str, env_var: str, root, train, transform, local_copy, download):
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
+    """What identifies a file's version: path, size, inode, modification time."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_ino, stat.st_mtime_ns
+
+
+def _check_installed(raw: Path, cls_name: str, verify: bool) -> None:
+    """The idx files installed in ``raw`` must have the right layout and (if
+    ``verify``) checksums; the MD5 of an unchanged file is computed once per
+    process."""
+    try:
+        for name in _IDX_FILES:
+            path = raw / name
+            key = _stat_key(path)
+            if verify and key not in _VERIFIED:
+                _check_md5(path, name, _copy_idx(path, name, None), cls_name)
+                _VERIFIED[key] = IDX_MD5[cls_name][name]
+                continue
+            with open(path, "rb") as f:
+                head = f.read(16)
+            _check_layout(path, name, head, key[1])
+            if verify:
+                _check_md5(path, name, _VERIFIED[key], cls_name)
+    except DatasetCorruptError as err:
+        raise DatasetCorruptError(
+            f"{err}. The installed copy in {raw} is unusable: delete that folder and "
+            "install the dataset again (local_copy, its environment variable, or a download)"
+        ) from None
+
+
+def _load(cls_name, env_var, root, train, transform, local_copy, verify, download):
+    # ``download`` stays the last argument: the tests wrap this to force it off
     import torchvision
 
     cls = getattr(torchvision.datasets, cls_name)
@@ -132,14 +384,16 @@ def _load(cls_name: str, env_var: str, root, train, transform, local_copy, downl
     raw = root / cls_name / "raw"
     local = local_copy or os.environ.get(env_var)
     have_raw = all((raw / n).is_file() for n in _IDX_FILES)
-    if not have_raw and local:
+    if have_raw:
+        _check_installed(raw, cls_name, verify)
+    elif local:
         source = Path(local)
         if not source.is_dir():
             raise DatasetNotFoundError(
                 f"{env_var if not local_copy else 'local_copy'} points to {source}, "
                 "which is not a folder"
             )
-        _install_local_copy(source, raw)
+        _install_local_copy(source, raw, cls_name, verify)
         have_raw = True
     if have_raw:
         return cls(str(root), train=train, transform=transform, download=False)
@@ -164,8 +418,20 @@ def mnist(
     transform=None,
     local_copy: str | os.PathLike | None = None,
     download: bool = True,
+    verify: bool = True,
 ):
     """MNIST as a :class:`torchvision.datasets.MNIST`.
+
+    A local copy is installed only if all four files are intact: each must
+    decompress completely (if gzipped), carry the idx header of the file its
+    name says (magic number, unsigned-byte data, shape), hold exactly the
+    bytes that header declares, and, if ``verify``, have the official MD5
+    checksum (:data:`IDX_MD5`).  The checksums are of the *uncompressed*
+    files, so a copy stored uncompressed or re-gzipped passes if its content
+    is the official one; a file of the other dataset (e.g. MNIST given as
+    Fashion-MNIST) is named as such.  Files already installed in
+    ``root/MNIST/raw`` are checked in the same way at every load (their MD5
+    once per process).
 
     :param root: data root (see :func:`data_root`)
     :param train: the 60k training split, else the 10k test split
@@ -173,9 +439,16 @@ def mnist(
     :param local_copy: folder with the idx files; defaults to
         ``$SNNTORCH_BAYES_MNIST``
     :param download: try torchvision's download if no copy is present
+    :param verify: check the MD5 checksums. Pass ``False`` for a
+        legitimately re-encoded copy; the idx header and length checks
+        still apply. Defaults to True
     :raises DatasetNotFoundError: with where it looked and what to do
+    :raises DatasetCorruptError: naming the file of a copy that is truncated,
+        corrupt or not MNIST, and what is wrong with it
     """
-    return _load("MNIST", "SNNTORCH_BAYES_MNIST", root, train, transform, local_copy, download)
+    return _load(
+        "MNIST", "SNNTORCH_BAYES_MNIST", root, train, transform, local_copy, verify, download
+    )
 
 
 def fashion_mnist(
@@ -184,10 +457,12 @@ def fashion_mnist(
     transform=None,
     local_copy: str | os.PathLike | None = None,
     download: bool = True,
+    verify: bool = True,
 ):
     """Fashion-MNIST as a :class:`torchvision.datasets.FashionMNIST`; the
-    arguments are those of :func:`mnist` (local copy variable
-    ``$SNNTORCH_BAYES_FASHION_MNIST``)."""
+    arguments and checks are those of :func:`mnist` (local copy variable
+    ``$SNNTORCH_BAYES_FASHION_MNIST``): MNIST's files given as Fashion-MNIST
+    are rejected as "this looks like MNIST, not Fashion-MNIST"."""
     return _load(
         "FashionMNIST",
         "SNNTORCH_BAYES_FASHION_MNIST",
@@ -195,6 +470,7 @@ def fashion_mnist(
         train,
         transform,
         local_copy,
+        verify,
         download,
     )
 
@@ -269,33 +545,36 @@ class CIFAR10Images(torch.utils.data.Dataset):
 def _extract_cifar10(archive: Path, target: Path) -> None:
     """Extract the ``{train,test}/<class>/<name>.jpg`` members of ``archive``
     into ``target/{train,test}/<class>/`` (by reconstructed paths, so no
-    member can write elsewhere); the folder appears only once complete."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    count = 0
-    try:
-        with tarfile.open(archive) as tar:
-            for member in tar:
-                match = _CIFAR_MEMBER.match(member.name)
-                if not member.isfile() or not match or match[2] not in CIFAR10_CLASSES:
-                    continue
-                folder = partial / match[1] / match[2]
-                folder.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as src, open(folder / match[3], "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                count += 1
-    except (tarfile.TarError, OSError) as err:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise DatasetNotFoundError(
-            f"could not read the CIFAR-10 copy {archive} ({type(err).__name__}: {err})"
-        ) from None
-    if count == 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise DatasetNotFoundError(
-            f"{archive} holds no CIFAR-10 images ({{train,test}}/<class>/<name>.jpg)"
-        )
-    shutil.rmtree(target, ignore_errors=True)
-    partial.replace(target)
+    member can write elsewhere), all or nothing: the members go to a
+    temporary folder beside ``target``, renamed to ``target`` once the whole
+    archive was read and removed on any error (a truncated or corrupt
+    archive raises :class:`DatasetCorruptError`)."""
+    shutil.rmtree(target.with_name(target.name + ".partial"), ignore_errors=True)  # old versions'
+    with _staging(target) as staging:
+        count = 0
+        try:
+            with tarfile.open(archive) as tar:
+                for member in tar:
+                    match = _CIFAR_MEMBER.match(member.name)
+                    if not member.isfile() or not match or match[2] not in CIFAR10_CLASSES:
+                        continue
+                    folder = staging / match[1] / match[2]
+                    folder.mkdir(parents=True, exist_ok=True)
+                    with tar.extractfile(member) as src, open(folder / match[3], "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    count += 1
+        except _ARCHIVE_ERRORS as err:
+            raise DatasetCorruptError(
+                f"could not read the CIFAR-10 copy {archive} ({type(err).__name__}: {err}) "
+                f"after {count:,} images: the archive is truncated or corrupt, nothing was "
+                "installed; copy it again from the original"
+            ) from None
+        if count == 0:
+            raise DatasetNotFoundError(
+                f"{archive} holds no CIFAR-10 images ({{train,test}}/<class>/<name>.jpg)"
+            )
+        shutil.rmtree(target, ignore_errors=True)
+        staging.replace(target)
 
 
 def _split_folder(source: Path, split: str) -> Path | None:
@@ -306,13 +585,17 @@ def _split_folder(source: Path, split: str) -> Path | None:
     return None
 
 
-def _decode_cifar10(folder: Path) -> tuple[np.ndarray, list[int]]:
+def _decode_cifar10(folder: Path, fix: str) -> tuple[np.ndarray, list[int]]:
     """Decode every image of an ``ImageFolder`` layout ``folder/<class>/*.jpg``,
     labelled by class *name* (so a copy lacking a class keeps CIFAR-10's
-    labels)."""
+    labels); ``fix`` (what to do about an unreadable image) ends the error
+    message."""
     import torchvision
 
-    images = torchvision.datasets.ImageFolder(str(folder))
+    try:
+        images = torchvision.datasets.ImageFolder(str(folder))
+    except OSError as err:  # e.g. a class folder without images
+        raise DatasetNotFoundError(f"{folder} is no CIFAR-10 split folder ({err})") from None
     unknown = sorted(set(images.classes) - set(CIFAR10_CLASSES))
     if unknown:
         raise DatasetNotFoundError(
@@ -323,12 +606,31 @@ def _decode_cifar10(folder: Path) -> tuple[np.ndarray, list[int]]:
     data = np.empty((len(images), 32, 32, 3), dtype=np.uint8)
     targets = []
     for i, (path, index) in enumerate(images.samples):
-        array = np.asarray(images.loader(path))
+        try:
+            array = np.asarray(images.loader(path))
+        except (OSError, ValueError, SyntaxError) as err:  # PIL's errors for a bad file
+            raise DatasetCorruptError(
+                f"{path} is not a readable image ({type(err).__name__}: {err}); {fix}"
+            ) from None
         if array.shape != (32, 32, 3):
-            raise DatasetNotFoundError(f"{path} is {array.shape}, not a 32x32 RGB image")
+            raise DatasetCorruptError(f"{path} is {array.shape}, not a 32x32 RGB image; {fix}")
         data[i] = array
         targets.append(label_of[index])
     return data, targets
+
+
+def _load_cifar10_cache(cache: Path, transform: Callable | None) -> CIFAR10Images:
+    try:
+        saved = torch.load(cache, weights_only=True)
+        return CIFAR10Images(
+            saved["data"].numpy(), saved["targets"].tolist(), transform, str(cache)
+        )
+    except Exception as err:  # unpickling and layout errors come in many types
+        raise DatasetCorruptError(
+            f"the decoded CIFAR-10 cache {cache} is unreadable ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); "
+            "delete it to decode the JPEGs again"
+        ) from None
 
 
 def cifar10(
@@ -343,9 +645,12 @@ def cifar10(
     A *local copy* (argument or ``$SNNTORCH_BAYES_CIFAR10``) is a ``.tar.gz``
     or a folder holding ``{train,test}/<class>/<name>.jpg`` (directly or one
     level down, e.g. ``cifar10-jpg/train/cat/0001.jpg``).  An archive is
-    extracted once into ``root/CIFAR10-JPG/``; the images are read with
+    extracted once into ``root/CIFAR10-JPG/``, all or nothing: a truncated or
+    corrupt archive raises :class:`DatasetCorruptError` and leaves no file
+    behind.  The images are read with
     :class:`torchvision.datasets.ImageFolder` (the alphabetical class order is
-    CIFAR-10's label order; a class is labelled by its name) and the decoded
+    CIFAR-10's label order; a class is labelled by its name; an unreadable
+    image is a :class:`DatasetCorruptError` naming it) and the decoded
     split is cached as ``root/CIFAR10-JPG/{train,test}-uint8.pt``, which later
     calls load in well under a second (decoding 50,000 JPEGs takes tens of
     seconds).  Delete ``root/CIFAR10-JPG`` to rebuild from another copy.  The
@@ -376,6 +681,8 @@ def cifar10(
         ``$SNNTORCH_BAYES_CIFAR10``
     :param download: try torchvision's download if no copy is present
     :raises DatasetNotFoundError: with where it looked and what to do
+    :raises DatasetCorruptError: naming the archive, image or cache that is
+        truncated or unreadable
     """
     import torchvision
 
@@ -386,11 +693,9 @@ def cifar10(
     split = "train" if train else "test"
     cache = base / f"{split}-uint8.pt"
     if cache.is_file():
-        saved = torch.load(cache, weights_only=True)
-        return CIFAR10Images(
-            saved["data"].numpy(), saved["targets"].tolist(), transform, str(cache)
-        )
+        return _load_cifar10_cache(cache, transform)
     folder = _split_folder(base, split) if base.is_dir() else None
+    fix = f"delete {base} and extract it again from an intact copy"
     local = local_copy or os.environ.get("SNNTORCH_BAYES_CIFAR10")
     if folder is None and local:
         source = Path(local)
@@ -399,6 +704,7 @@ def cifar10(
             folder = _split_folder(base, split)
         elif source.is_dir():
             folder = _split_folder(source, split)
+            fix = "replace or remove that file in the copy"
         else:
             raise DatasetNotFoundError(
                 f"{'local_copy' if local_copy else '$SNNTORCH_BAYES_CIFAR10'} points to "
@@ -407,11 +713,14 @@ def cifar10(
         if folder is None:
             raise DatasetNotFoundError(f"the CIFAR-10 copy {source} has no {split}/ folder")
     if folder is not None:
-        data, targets = _decode_cifar10(folder)
+        data, targets = _decode_cifar10(folder, fix)
         base.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".partial")
-        torch.save({"data": torch.from_numpy(data), "targets": torch.tensor(targets)}, partial)
-        partial.replace(cache)
+        try:
+            torch.save({"data": torch.from_numpy(data), "targets": torch.tensor(targets)}, partial)
+            partial.replace(cache)
+        finally:
+            partial.unlink(missing_ok=True)
         return CIFAR10Images(data, targets, transform, str(folder))
     canonical = root / "cifar-10-batches-py"
     if download or canonical.is_dir():
@@ -441,34 +750,98 @@ FSDD_URL = (
     "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
 )
 _FSDD_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
+# the front end's analysis frame (encode_audio's frame_ms): no shorter clip is encoded
+_FRAME_SECONDS = 0.025
 
 
-def _install_fsdd(source: Path, target: Path) -> None:
-    """Copy the WAVs of an FSDD archive (``.tar.gz``) or folder into ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    if source.is_file():
-        with tarfile.open(source) as archive:
-            for member in archive.getmembers():
-                name = Path(member.name).name
-                if member.isfile() and _FSDD_NAME.match(name):
-                    with archive.extractfile(member) as src, open(target / name, "wb") as dst:
-                        shutil.copyfileobj(src, dst)  # by base name: no path traversal
-    elif source.is_dir():
-        for path in source.rglob("*.wav"):
-            if _FSDD_NAME.match(path.name):
-                shutil.copyfile(path, target / path.name)
-    else:
+def _read_wav(path: Path, label: str | None = None) -> tuple[torch.Tensor, int]:
+    """The samples of the 16-bit mono WAV file ``path``, scaled to
+    ``[-1, 1)``, and its sample rate; a :class:`DatasetCorruptError` naming
+    the file (as ``label``, if given) if it is unreadable, truncated, empty
+    or in another format."""
+    label = label or str(path)
+    try:
+        with wave.open(str(path), "rb") as f:
+            channels, width = f.getnchannels(), f.getsampwidth()
+            rate, frames = f.getframerate(), f.getnframes()
+            data = f.readframes(frames)
+    except (wave.Error, EOFError, OSError, struct.error, ValueError) as err:
+        raise DatasetCorruptError(
+            f"{label} is not a readable WAV file ({type(err).__name__}: {err}): corrupt, "
+            "truncated, or another format"
+        ) from None
+    if channels != 1 or width != 2:
+        raise DatasetCorruptError(
+            f"{label} is {channels}-channel {8 * width}-bit audio; FSDD recordings are "
+            "16-bit mono WAVs"
+        )
+    if rate <= 0:
+        raise DatasetCorruptError(f"{label} declares the sample rate {rate} Hz")
+    if len(data) < 2 * frames:
+        raise DatasetCorruptError(
+            f"{label} is truncated: its header declares {frames:,} samples, it holds "
+            f"{len(data) // 2:,}"
+        )
+    if frames == 0:
+        raise DatasetCorruptError(f"{label} holds no samples")
+    samples = np.frombuffer(data, dtype="<i2")
+    return torch.from_numpy(samples.astype(np.float32) / 32768.0), rate
+
+
+def _check_duration(label: str, samples: int, rate: int, target_rate: int) -> None:
+    """A clip of ``samples`` at ``rate`` Hz must last, once resampled to
+    ``target_rate``, at least one analysis frame of the front end."""
+    resampled = -(-samples * target_rate // rate)
+    frame = max(2, round(target_rate * _FRAME_SECONDS))
+    if resampled < frame:
+        raise DatasetCorruptError(
+            f"{label} is too short: {samples:,} samples ({1000 * samples / rate:.1f} ms at "
+            f"{rate} Hz), less than one {1000 * _FRAME_SECONDS:g} ms analysis frame of the "
+            "front end: a truncated recording, not a spoken digit"
+        )
+
+
+def _install_fsdd(source: Path, target: Path, sample_rate: int = 8000) -> None:
+    """Copy the WAVs of an FSDD archive (``.tar.gz``) or folder into ``target``,
+    all or nothing: they go to a temporary folder beside ``target``, each is
+    checked (readable 16-bit mono WAV, at least one analysis frame long at
+    ``sample_rate`` once resampled), and the folder becomes ``target`` only
+    if every recording passed; it is removed on any error."""
+    if not source.exists():
         raise DatasetNotFoundError(f"the FSDD local copy {source} does not exist")
-    if not any(target.glob("*.wav")):
-        raise DatasetNotFoundError(f"{source} holds no FSDD recordings (d_speaker_i.wav)")
-
-
-def _read_wav(path: Path) -> torch.Tensor:
-    with wave.open(str(path)) as f:
-        if f.getnchannels() != 1 or f.getsampwidth() != 2:
-            raise ValueError(f"{path}: expected 16-bit mono, got {f.getnchannels()} channels")
-        data = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
-    return torch.from_numpy(data.astype(np.float32) / 32768.0)
+    with _staging(target) as staging:
+        origin = {}  # file name -> where it came from, for error messages
+        if source.is_file():
+            try:
+                with tarfile.open(source) as archive:
+                    for member in archive:
+                        name = Path(member.name).name
+                        if member.isfile() and _FSDD_NAME.match(name):
+                            with (
+                                archive.extractfile(member) as src,
+                                open(staging / name, "wb") as dst,
+                            ):
+                                shutil.copyfileobj(src, dst)  # by base name: no path traversal
+                            origin[name] = f"{member.name} in {source}"
+            except _ARCHIVE_ERRORS as err:
+                raise DatasetCorruptError(
+                    f"could not read the FSDD copy {source} ({type(err).__name__}: {err}) "
+                    f"after {len(origin):,} recordings: the archive is truncated or corrupt, "
+                    "nothing was installed; copy it again from the original"
+                ) from None
+        else:
+            for path in source.rglob("*.wav"):
+                if _FSDD_NAME.match(path.name):
+                    shutil.copyfile(path, staging / path.name)
+                    origin[path.name] = str(path)
+        if not origin:
+            raise DatasetNotFoundError(f"{source} holds no FSDD recordings (d_speaker_i.wav)")
+        for name in sorted(origin):
+            waveform, rate = _read_wav(staging / name, origin[name])
+            _check_duration(origin[name], waveform.numel(), rate, sample_rate)
+        if target.exists():  # it holds no recordings, or nothing would be installed
+            shutil.rmtree(target)
+        staging.replace(target)
 
 
 class SpikingFSDD(torch.utils.data.Dataset):
@@ -486,6 +859,18 @@ class SpikingFSDD(torch.utils.data.Dataset):
     one: recordings 0-4 of every speaker and digit are the test set (300),
     5-49 the training set (2,700).
 
+    Recordings must be 16-bit mono WAVs.  Each file's sample rate is read
+    from its header: one at another rate than :attr:`sample_rate` (8 kHz,
+    FSDD's), e.g. a 44.1 kHz re-recording, is resampled to 8 kHz with
+    :func:`snntorch_bayes.audio.resample` before encoding, so its events keep
+    their real times (one second of audio spans one second of events) and
+    its channels their frequencies.  A local copy is installed all or
+    nothing, each recording checked first; a recording that is unreadable,
+    truncated, in another format, or shorter than one 25 ms analysis frame
+    (it is no spoken digit; nothing is padded) raises
+    :class:`DatasetCorruptError` naming it, at installation or, for files
+    put into the recordings folder by hand, when the item is read.
+
     Example::
 
         >>> from snntorch_bayes.datasets import SpikingFSDD
@@ -501,8 +886,12 @@ class SpikingFSDD(torch.utils.data.Dataset):
     :param download: fetch :data:`FSDD_URL` if no copy is present
     :param num_channels: filterbank channels. Defaults to 64
     :param threshold: send-on-delta step, in nats of log energy. Defaults to 0.5
+    :raises DatasetNotFoundError: with where it looked and what to do
+    :raises DatasetCorruptError: naming a recording, or the archive, that is
+        unusable, and why
     """
 
+    #: The front end's sample rate (FSDD's); other rates are resampled to it.
     sample_rate = 8000
 
     def __init__(
@@ -519,13 +908,13 @@ class SpikingFSDD(torch.utils.data.Dataset):
         if not any(folder.glob("*.wav")):
             local = local_copy or os.environ.get("SNNTORCH_BAYES_FSDD")
             if local:
-                _install_fsdd(Path(local), folder)
+                _install_fsdd(Path(local), folder, self.sample_rate)
             elif download:
                 try:
                     with tempfile.TemporaryDirectory() as tmp:
                         archive = Path(tmp) / "fsdd.tar.gz"
                         urllib.request.urlretrieve(FSDD_URL, archive)
-                        _install_fsdd(archive, folder)
+                        _install_fsdd(archive, folder, self.sample_rate)
                 except Exception as err:  # network errors come in many types
                     raise DatasetNotFoundError(
                         f"FSDD not found in {folder.resolve()}, no local copy was given "
@@ -558,7 +947,11 @@ class SpikingFSDD(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int):
         path, label = self.files[index]
-        events = encode_audio(_read_wav(path), self.sample_rate, self.num_channels, self.threshold)
+        waveform, rate = _read_wav(path)
+        _check_duration(str(path), waveform.numel(), rate, self.sample_rate)
+        if rate != self.sample_rate:
+            waveform = resample(waveform, rate, self.sample_rate)
+        events = encode_audio(waveform, self.sample_rate, self.num_channels, self.threshold)
         if self.transform is not None:
             events = self.transform(events)
         return events, label

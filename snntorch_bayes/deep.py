@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snntorch_bayes import calibration, datasets
+from snntorch_bayes._checks import check_int
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.inference import ELBO, kl_divergence, mc_logits
 from snntorch_bayes.init import initialize, measure
@@ -124,6 +125,8 @@ class BinaryMLP(DetachedDeepCopy, nn.Module):
     ) -> None:
         if kind not in METHODS:
             raise ValueError(f"kind must be one of {METHODS}, got {kind!r}")
+        check_int("depth", depth, 1)
+        check_int("width", width, 1)
         super().__init__()
         self.variational = kind == "sbnn"
         layers: list[nn.Module] = []

@@ -39,12 +39,14 @@ Example::
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from snntorch_bayes._checks import check_positive
 from snntorch_bayes.functional import check_noise, log_cdf
 from snntorch_bayes.surrogate import GumbelRaoMC, SpikeEstimator
 
@@ -119,14 +121,18 @@ class BinaryMLP(nn.Module):
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
-        if len(sizes) < 3 or any(int(n) < 1 for n in sizes):
+
+        def width(n: object) -> bool:
+            return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+
+        listed = isinstance(sizes, Sequence) and not isinstance(sizes, (str, bytes))
+        if not listed or len(sizes) < 3 or not all(map(width, sizes)):
             raise ValueError(
-                "sizes must list >= 3 positive widths (input, hidden..., "
-                f"readout), got {list(sizes)}"
+                "sizes must list >= 3 widths, each an integer >= 1 (input, hidden..., "
+                f"readout), got {sizes!r}"
             )
         check_noise(noise)
-        if not scale > 0:
-            raise ValueError(f"scale must be in (0, inf), got {scale}")
+        scale = check_positive("scale", scale)
         self.sizes = [int(n) for n in sizes]
         self.noise = noise
         self.scale = float(scale)

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from snntorch_bayes._checks import check_positive
+
 __all__ = [
     "NOISES",
     "agr_ratio_nonnegative",
@@ -135,8 +137,8 @@ def firing_probability(
         tensor([0.5000])
     """
     check_noise(noise)
-    if isinstance(scale, (int, float)) and not (0.0 < scale < math.inf):  # nan too
-        raise ValueError(f"scale must be in (0, inf), got {scale!r}")
+    if not isinstance(scale, torch.Tensor):
+        scale = check_positive("scale", scale)
     a = x / scale
     return a.sigmoid_() if noise == "logistic" else normal_cdf(a)
 

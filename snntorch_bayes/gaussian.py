@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from torch.nn.modules.utils import _pair
 
 __all__ = [
     "GaussianCurrent",
@@ -97,26 +98,28 @@ class GaussianCurrent(NamedTuple):
 
 
 def check_current(current: GaussianCurrent, name: str = "input_") -> None:
-    """Raise ``ValueError`` unless ``current`` has matching shapes and a
-    finite, non-negative variance.  The value check is one reduction; off
+    """Raise ``ValueError`` unless ``current`` has matching shapes, a finite
+    mean and a finite, non-negative variance.  The value check is one reduction; off
     the CPU it is an asynchronous device-side assert (no host sync), and it
     is skipped while compiling."""
-    if current.mean.shape != current.var.shape:
-        raise ValueError(
-            f"{name}: GaussianCurrent mean and var must have the same shape, got "
-            f"{tuple(current.mean.shape)} and {tuple(current.var.shape)}"
-        )
+    _check_shapes(current, name)
     if torch.compiler.is_compiling():
         return
-    valid = (current.var >= 0) & (current.var < torch.inf)  # NaN fails both
+    valid_var = (current.var >= 0) & (current.var < torch.inf)  # NaN fails both
+    valid = valid_var & current.mean.isfinite()
     if current.var.device.type != "cpu":  # no host sync: a device-side assert
-        torch._assert_async(valid.all(), f"{name}: GaussianCurrent var must be finite and >= 0")
+        torch._assert_async(
+            valid.all(), f"{name}: GaussianCurrent mean must be finite, var finite and >= 0"
+        )
         return
     if not valid.all():
-        bad = ~valid
+        if not valid_var.all():
+            part, values, bad, rule = "var", current.var, ~valid_var, "finite and >= 0"
+        else:
+            part, values, bad, rule = "mean", current.mean, ~valid, "finite"
         raise ValueError(
-            f"{name}: GaussianCurrent var must be finite and >= 0; "
-            f"{int(bad.sum())} entries are not (e.g. {current.var[bad][0].item()})"
+            f"{name}: GaussianCurrent {part} must be {rule}; "
+            f"{int(bad.sum())} entries are not (e.g. {values[bad][0].item()})"
         )
 
 
@@ -214,11 +217,21 @@ def lrt_conv2d(
     return GaussianCurrent(out[..., :out_channels, :, :], out[..., out_channels:, :, :])
 
 
+def _check_shapes(current: GaussianCurrent, name: str) -> None:
+    if current.mean.shape != current.var.shape:
+        raise ValueError(
+            f"{name}: GaussianCurrent mean and var must have the same shape, got "
+            f"{tuple(current.mean.shape)} and {tuple(current.var.shape)}"
+        )
+
+
 def max_pool2d(
     input_: torch.Tensor | GaussianCurrent,
     kernel_size: int | tuple[int, int],
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
 ) -> torch.Tensor | GaussianCurrent:
     r""":func:`torch.nn.functional.max_pool2d` for tensors and Gaussian
     currents.  For a current, each window passes on the mean and variance of
@@ -235,8 +248,11 @@ def max_pool2d(
         (3.0, 0.5)
     """
     if not isinstance(input_, GaussianCurrent):
-        return F.max_pool2d(input_, kernel_size, stride, padding)
-    mean, index = F.max_pool2d(input_.mean, kernel_size, stride, padding, return_indices=True)
+        return F.max_pool2d(input_, kernel_size, stride, padding, dilation, ceil_mode)
+    _check_shapes(input_, "max_pool2d")
+    mean, index = F.max_pool2d(
+        input_.mean, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True
+    )
     var = input_.var.flatten(-2).gather(-1, index.flatten(-2)).view_as(mean)
     return GaussianCurrent(mean, var)
 
@@ -246,10 +262,15 @@ def avg_pool2d(
     kernel_size: int | tuple[int, int],
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> torch.Tensor | GaussianCurrent:
     r""":func:`torch.nn.functional.avg_pool2d` for tensors and Gaussian
-    currents: :math:`m' = \tfrac1k\sum m_i`, :math:`v' = \tfrac1{k^2}\sum v_i`
-    over each window of :math:`k` units (zero padding counts in :math:`k`).
+    currents: over each window with divisor :math:`d` (the number of units
+    it covers, zero padding included unless ``count_include_pad=False``, or
+    ``divisor_override``), :math:`m' = \tfrac1d\sum m_i` and
+    :math:`v' = \tfrac1{d^2}\sum v_i`.
 
     Example::
 
@@ -259,12 +280,22 @@ def avg_pool2d(
         >>> out.mean.item(), out.var.item()
         (1.0, 0.25)
     """
+    options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     if not isinstance(input_, GaussianCurrent):
-        return F.avg_pool2d(input_, kernel_size, stride, padding)
-    mean = F.avg_pool2d(input_.mean, kernel_size, stride, padding)
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    var = F.avg_pool2d(input_.var, kernel_size, stride, padding) / (kh * kw)
-    return GaussianCurrent(mean, var)
+        return F.avg_pool2d(input_, *options)
+    _check_shapes(input_, "avg_pool2d")
+    mean = F.avg_pool2d(input_.mean, *options)
+    var = F.avg_pool2d(input_.var, *options)  # sum(v) / d per window
+    if divisor_override is not None:
+        divisor = float(divisor_override)
+    elif not ceil_mode and count_include_pad:
+        kh, kw = _pair(kernel_size)
+        divisor = float(kh * kw)
+    else:  # d per window: the sum over a window of ones, over its average
+        ones = input_.var.new_ones((1, 1, *input_.var.shape[-2:]))
+        sums = F.avg_pool2d(ones, *options[:5], divisor_override=1)
+        divisor = sums / F.avg_pool2d(ones, *options)
+    return GaussianCurrent(mean, var / divisor)
 
 
 def flatten(

@@ -38,6 +38,7 @@ from torch import nn
 
 from snntorch_bayes.functional import bias_penalty
 from snntorch_bayes.layers import MODES, Variational
+from snntorch_bayes.neurons import detached_state
 
 __all__ = [
     "ELBO",
@@ -305,30 +306,16 @@ def to_snntorch(module: nn.Module, sample_input: torch.Tensor | None = None) -> 
         >>> type(plain[0]).__name__, type(plain[1]).__name__
         ('Linear', 'Leaky')
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     shapes = _neuron_shapes(module, sample_input) if sample_input is not None else {}
-    twin = _deepcopy_detached(module)
+    with detached_state(module):
+        twin = copy.deepcopy(module)
     _replace(twin, module, shapes)
     if isinstance(module, Variational):
         twin = module.to_snntorch()
         _broadcast(twin, shapes.get(module))
     return twin.train(module.training)
-
-
-def _deepcopy_detached(module: nn.Module) -> nn.Module:
-    """``copy.deepcopy``, with hidden states that are still part of an
-    autograd graph (a neuron's ``mem`` after a training pass) copied
-    detached."""
-    saved = []
-    for m in module.modules():
-        for name, buffer in m._buffers.items():
-            if buffer is not None and buffer.grad_fn is not None:
-                saved.append((m, name, buffer))
-                m._buffers[name] = buffer.detach()
-    try:
-        return copy.deepcopy(module)
-    finally:
-        for m, name, buffer in saved:
-            m._buffers[name] = buffer
 
 
 def _replace(twin: nn.Module, original: nn.Module, shapes: dict) -> None:

@@ -69,6 +69,7 @@ import torch.nn.functional as F
 from snntorch import SpikingNeuron
 from torch import nn
 
+from snntorch_bayes._checks import MAX_STD, check_int, check_range, check_real
 from snntorch_bayes.functional import normal_cdf
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear, GaussianPrior, Variational
@@ -244,13 +245,12 @@ def initialize(
         global generator is restored afterwards). Defaults to 0
     :returns: one :class:`LayerInit` per neuron, in forward order
     """
-    if target_rate is not None and not 0 < target_rate < 1:
+    if target_rate is not None and not 0 < check_real("target_rate", target_rate) < 1:
         raise ValueError(f"target_rate must be in (0, 1), got {target_rate!r}")
-    for name, value in (("spread", spread), ("noise_ratio", noise_ratio)):
-        if not (isinstance(value, (int, float)) and 0 < value < math.inf):
-            raise ValueError(f"{name} must be in (0, inf), got {value!r}")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    spread = check_range("spread", spread, 0.0, MAX_STD, low_open=True)
+    noise_ratio = check_range("noise_ratio", noise_ratio, 0.0, MAX_STD, low_open=True)
+    iterations = check_int("iterations", iterations, 1)
+    seed = check_int("seed", seed, 0)
     if forward is None:
 
         def forward(module, inputs):

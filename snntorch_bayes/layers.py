@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.utils import _pair
 
+from snntorch_bayes._checks import check_bool, check_std
 from snntorch_bayes.gaussian import (
     GaussianCurrent,
     avg_pool2d,
@@ -106,14 +107,13 @@ class GaussianPrior(Prior):
         >>> round(prior.kl(torch.zeros(2), torch.full((2,), 0.5)).item(), 6)
         0.0
 
-    :param std: :math:`\sigma_p > 0`. Defaults to 1
+    :param std: :math:`\sigma_p`, in ``[1e-30, 1e15]``. Defaults to 1
     :param mean: :math:`\mu_p`. Defaults to 0
     """
 
     def __init__(self, std: float = 1.0, mean: float = 0.0) -> None:
-        if not (isinstance(std, (int, float)) and 0 < std < math.inf):
-            raise ValueError(f"std must be in (0, inf), got {std!r}")
-        if not (isinstance(mean, (int, float)) and math.isfinite(mean)):
+        std = check_std("std", std)
+        if isinstance(mean, bool) or not (isinstance(mean, (int, float)) and math.isfinite(mean)):
             raise ValueError(f"mean must be a finite number, got {mean!r}")
         self.std = float(std)
         self.mean = float(mean)
@@ -138,7 +138,9 @@ def _rho(std: float) -> float:
     return std + math.log(-math.expm1(-std))
 
 
-def _check_input(layer: str, x: object) -> None:
+def _check_input(layer: str, x: object, dtype: torch.dtype) -> torch.Tensor:
+    """``x`` as a floating-point tensor: bool or integer spikes and data are
+    converted to the layer's ``dtype``; anything else raises ``TypeError``."""
     if isinstance(x, GaussianCurrent):
         raise TypeError(
             f"{layer} takes a tensor (data or spikes), got a GaussianCurrent: put a "
@@ -146,6 +148,9 @@ def _check_input(layer: str, x: object) -> None:
         )
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{layer} takes a tensor, got {type(x).__name__}")
+    if x.is_complex():
+        raise TypeError(f"{layer} takes a real tensor, got dtype {x.dtype}")
+    return x if x.is_floating_point() else x.to(dtype)
 
 
 class _BayesLayer(Variational, nn.Module):
@@ -166,8 +171,7 @@ class _BayesLayer(Variational, nn.Module):
         bias_prior: Prior | None = None,
     ) -> None:
         fan_in = math.prod(shape[1:])
-        if not isinstance(bias, bool):
-            raise ValueError(f"bias must be True or False, got {bias!r}")
+        check_bool("bias", bias)
         if prior is None:
             prior = GaussianPrior(std=1.0 / math.sqrt(fan_in))
         if not isinstance(prior, Prior):
@@ -178,8 +182,7 @@ class _BayesLayer(Variational, nn.Module):
             )
         if posterior_std is None:
             posterior_std = 0.5 / math.sqrt(fan_in)
-        if not (isinstance(posterior_std, (int, float)) and 0 < posterior_std < math.inf):
-            raise ValueError(f"posterior_std must be in (0, inf), got {posterior_std!r}")
+        posterior_std = check_std("posterior_std", posterior_std)
         self.prior = prior
         self.bias_prior = bias_prior
         self.posterior_std = float(posterior_std)
@@ -278,8 +281,8 @@ class BayesLinear(_BayesLayer):
     :param prior: the prior :math:`p(w)`. Defaults to
         ``GaussianPrior(std=1/sqrt(in_features))``, the scale of the
         initial weights
-    :param posterior_std: initial :math:`\sigma` of every weight. Defaults to
-        ``0.5/sqrt(in_features)``
+    :param posterior_std: initial :math:`\sigma` of every weight, in
+        ``[1e-30, 1e15]``. Defaults to ``0.5/sqrt(in_features)``
     :param bias_prior: the prior of the bias. Defaults to ``prior``
         (:func:`~snntorch_bayes.initialize` sets both to the scale of the
         initialised means)
@@ -309,7 +312,7 @@ class BayesLinear(_BayesLayer):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
-        _check_input("BayesLinear", x)
+        x = _check_input("BayesLinear", x, self.weight_mean.dtype)
         if not self.sampling:
             return F.linear(x, self.weight_mean, self.bias_mean)
         weight_var, bias_var = self._variances()
@@ -368,8 +371,8 @@ class BayesConv2d(_BayesLayer):
     :param bias: learn a (variational) bias. Defaults to True
     :param padding_mode: only ``"zeros"``
     :param prior: the prior. Defaults to ``GaussianPrior(std=1/sqrt(fan_in))``
-    :param posterior_std: initial :math:`\sigma`. Defaults to
-        ``0.5/sqrt(fan_in)``, with ``fan_in = in_channels/groups · kh · kw``
+    :param posterior_std: initial :math:`\sigma`, in ``[1e-30, 1e15]``.
+        Defaults to ``0.5/sqrt(fan_in)``, with ``fan_in = in_channels/groups · kh · kw``
     :param bias_prior: the prior of the bias. Defaults to ``prior``
     """
 
@@ -411,8 +414,11 @@ class BayesConv2d(_BayesLayer):
             ("stride", stride),
             ("dilation", dilation),
         ):
-            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in _pair(value)):
-                raise ValueError(f"{name} must be integers >= 1, got {value!r}")
+            pair = _pair(value)
+            if len(pair) != 2 or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair
+            ):
+                raise ValueError(f"{name} must be an integer or two integers >= 1, got {value!r}")
         # torch's own checks of padding (strings, "same" with stride > 1), on a meta twin
         nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                   device="meta")  # fmt: skip
@@ -428,7 +434,7 @@ class BayesConv2d(_BayesLayer):
         self._init_posterior(shape, bias, prior, posterior_std, factory, bias_prior)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GaussianCurrent:
-        _check_input("BayesConv2d", x)
+        x = _check_input("BayesConv2d", x, self.weight_mean.dtype)
         if not self.sampling:
             return F.conv2d(
                 x, self.weight_mean, self.bias_mean, self.stride, self.padding, self.dilation,
@@ -470,43 +476,64 @@ class BayesConv2d(_BayesLayer):
 class MaxPool2d(Variational, nn.MaxPool2d):
     """:class:`torch.nn.MaxPool2d` that also pools a
     :class:`~snntorch_bayes.GaussianCurrent` (by the largest mean, see
-    :func:`~snntorch_bayes.max_pool2d`).  ``dilation``, ``return_indices``
-    and ``ceil_mode`` keep their defaults."""
+    :func:`~snntorch_bayes.max_pool2d`).  It takes ``torch.nn.MaxPool2d``'s
+    arguments except ``return_indices``."""
 
     def __init__(
         self,
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        ceil_mode: bool = False,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
 
     def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
-        return max_pool2d(input_, self.kernel_size, self.stride, self.padding)
+        return max_pool2d(
+            input_, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        )
 
     def to_snntorch(self) -> nn.MaxPool2d:
-        return nn.MaxPool2d(self.kernel_size, self.stride, self.padding)
+        return nn.MaxPool2d(
+            self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode
+        )
 
 
 class AvgPool2d(Variational, nn.AvgPool2d):
     """:class:`torch.nn.AvgPool2d` that also pools a
     :class:`~snntorch_bayes.GaussianCurrent` (see
-    :func:`~snntorch_bayes.avg_pool2d`).  Other options keep their
-    defaults."""
+    :func:`~snntorch_bayes.avg_pool2d`); it takes all of
+    ``torch.nn.AvgPool2d``'s arguments."""
 
     def __init__(
         self,
         kernel_size: int | tuple[int, int],
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(
+            kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+        )
+
+    def _options(self) -> tuple:
+        return (
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
 
     def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
-        return avg_pool2d(input_, self.kernel_size, self.stride, self.padding)
+        return avg_pool2d(input_, *self._options())
 
     def to_snntorch(self) -> nn.AvgPool2d:
-        return nn.AvgPool2d(self.kernel_size, self.stride, self.padding)
+        return nn.AvgPool2d(*self._options())
 
 
 class Flatten(Variational, nn.Flatten):

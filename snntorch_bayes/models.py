@@ -13,6 +13,7 @@ import torch
 from snntorch import surrogate as snn_surrogate
 from torch import nn
 
+from snntorch_bayes._checks import check_int, check_positive, check_std, check_unit
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear
 from snntorch_bayes.neurons import DetachedDeepCopy, VariationalLeaky, VariationalSynaptic
@@ -30,6 +31,12 @@ __all__ = [
 ]
 
 
+def _check_sizes(num_inputs: object, num_hidden: object, num_outputs: object) -> None:
+    check_int("num_inputs", num_inputs, 1)
+    check_int("num_hidden", num_hidden, 1)
+    check_int("num_outputs", num_outputs, 1)
+
+
 class _TwoLayerNet(DetachedDeepCopy, nn.Module):
     """The time loop of tutorial 5, shared by its deterministic and
     variational versions: subclasses build ``fc1, lif1, fc2, lif2``.  The
@@ -42,9 +49,7 @@ class _TwoLayerNet(DetachedDeepCopy, nn.Module):
 
     def __init__(self, num_steps: int) -> None:
         super().__init__()
-        if num_steps < 1:
-            raise ValueError(f"num_steps must be in [1, inf), got {num_steps}")
-        self.num_steps = num_steps
+        self.num_steps = check_int("num_steps", num_steps, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         cur1 = self.fc1(x.flatten(1))
@@ -106,6 +111,8 @@ class FCSpikingNet(_TwoLayerNet):
         num_steps: int = 25,
     ) -> None:
         super().__init__(num_steps)
+        _check_sizes(num_inputs, num_hidden, num_outputs)
+        beta = check_unit("beta", beta)
         self.fc1 = nn.Linear(num_inputs, num_hidden)
         self.lif1 = snn.Leaky(beta=beta, spike_grad=spike_grad)
         self.fc2 = nn.Linear(num_hidden, num_outputs)
@@ -158,6 +165,8 @@ class BayesFCSpikingNet(_TwoLayerNet):
         posterior_std: float = 0.5,
     ) -> None:
         super().__init__(num_steps)
+        _check_sizes(num_inputs, num_hidden, num_outputs)
+        posterior_std = check_std("posterior_std", posterior_std)
         self.fc1 = BayesLinear(
             num_inputs, num_hidden, posterior_std=posterior_std / math.sqrt(num_inputs)
         )
@@ -195,29 +204,17 @@ class FastSigmoid:
         >>> z.tolist(), [round(g, 4) for g in x.grad.tolist()]
         ([0.0, 1.0], [0.0816, 0.0278])
 
-    :param slope: :math:`k`. Defaults to 25
+    :param slope: :math:`k > 0`. Defaults to 25
     """
 
     def __init__(self, slope: float = 25.0) -> None:
-        self.slope = float(slope)
+        self.slope = check_positive("slope", slope)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return snn_surrogate.FastSigmoid.apply(x, self.slope)
 
     def __repr__(self) -> str:
         return f"FastSigmoid(slope={self.slope:g})"
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer in [{low}, inf), got {value!r}")
-    return value
-
-
-def _check_unit(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _residual_add(
@@ -351,9 +348,9 @@ class _ResNet(DetachedDeepCopy, nn.Module):
             raise ValueError(
                 f"in_shape must be (C, H, W) with three integers in [1, inf), got {in_shape!r}"
             )
-        _check_int("num_classes", num_classes, 1)
-        _check_int("depth", depth, 1)
-        _check_int("width", width, 1)
+        check_int("num_classes", num_classes, 1)
+        check_int("depth", depth, 1)
+        check_int("width", width, 1)
         if block not in ("conv", "linear"):
             raise ValueError(f"block must be one of ('conv', 'linear'), got {block!r}")
         for name, value in (("variational", variational), ("batch_norm", batch_norm)):
@@ -631,11 +628,11 @@ class SpikingResNet(_ResNet):
         beta: float = 0.9,
         alpha: float = 0.8,
     ) -> None:
-        _check_int("num_steps", num_steps, 1)
+        check_int("num_steps", num_steps, 1)
         if neuron not in ("leaky", "synaptic"):
             raise ValueError(f"neuron must be one of ('leaky', 'synaptic'), got {neuron!r}")
-        beta = _check_unit("beta", beta)
-        alpha = _check_unit("alpha", alpha)
+        beta = check_unit("beta", beta)
+        alpha = check_unit("alpha", alpha)
         if variational:
             extra = {"spike_grad": spike_grad, "intrinsic_noise": intrinsic_noise}
             leaky, synaptic = VariationalLeaky, VariationalSynaptic

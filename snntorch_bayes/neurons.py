@@ -52,8 +52,10 @@ the whole new membrane, that of ``Leaky`` the carried one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Iterator
 
 import torch
 from snntorch import Leaky, Synaptic
@@ -127,19 +129,31 @@ def _check_constants(name: str, **constants: object) -> None:
             raise ValueError(f"{name}: {key} must be in {text}, got {value!r}")
 
 
+def _check_flags(name: str, **flags: object) -> None:
+    """Raise a clear error unless each flag is ``True`` or ``False``."""
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: {key} must be True or False, got {value!r}")
+
+
 def _check_intrinsic(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise ValueError(f"intrinsic_noise must be in [0, inf), got {value!r}")
     return float(value)
 
 
-def _split_input(name: str, input_: object) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``(mean, var)`` of a Gaussian current; ``var`` is ``None`` for a tensor."""
+def _split_input(
+    name: str, input_: object, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(mean, var)`` of a Gaussian current; ``var`` is ``None`` for a
+    tensor (bool or integer spikes are converted to ``dtype``)."""
     if isinstance(input_, GaussianCurrent):
         check_current(input_)
         return input_.mean, input_.var
     if isinstance(input_, torch.Tensor):
-        return input_, None
+        if input_.is_complex():
+            raise TypeError(f"{name} input_ must be a real tensor, got dtype {input_.dtype}")
+        return (input_ if input_.is_floating_point() else input_.to(dtype)), None
     raise TypeError(f"{name} input_ must be a tensor or a GaussianCurrent, got {type(input_)}")
 
 
@@ -159,28 +173,38 @@ def _check_state(name: str, state: str, value: object, shape: torch.Size) -> Non
 _HIDDEN_STATE = ("syn", "mem", "spk")
 
 
-def deepcopy_detached(module: torch.nn.Module, memo: dict) -> torch.nn.Module:
-    """Deep-copy ``module`` (for a ``__deepcopy__``) with the hidden state of
-    every neuron in it detached from the autograd graph.  Torch cannot
-    deep-copy a tensor that is not a graph leaf, so a network fresh from a
-    forward pass under autograd could not be copied (e.g. to keep the best
-    model for early stopping).  The original keeps its state untouched."""
+@contextlib.contextmanager
+def detached_state(module: torch.nn.Module) -> Iterator[None]:
+    """Within the context, every buffer and hidden state (``syn``, ``mem``,
+    ``spk``) of ``module`` and its children that is part of an autograd
+    graph is replaced by its detached value; on exit the originals are
+    restored.  Torch cannot deep-copy a tensor that is not a graph leaf, so
+    this is what lets a network fresh from a forward pass under autograd be
+    copied (e.g. to keep the best model for early stopping)."""
     attached = []
     for m in module.modules():
-        for name in _HIDDEN_STATE:
+        for name in (*m._buffers, *(n for n in _HIDDEN_STATE if n not in m._buffers)):
             value = getattr(m, name, None)
             if isinstance(value, torch.Tensor) and value.grad_fn is not None:
                 attached.append((m, name, value))
-    new = type(module).__new__(type(module))
-    memo[id(module)] = new
     try:
         for m, name, value in attached:
             setattr(m, name, value.detach())
-        for key, value in module.__dict__.items():
-            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        yield
     finally:
         for m, name, value in attached:
             setattr(m, name, value)
+
+
+def deepcopy_detached(module: torch.nn.Module, memo: dict) -> torch.nn.Module:
+    """Deep-copy ``module`` (for a ``__deepcopy__``) with its hidden state
+    detached from the autograd graph (see :func:`detached_state`); the
+    original keeps its state untouched."""
+    new = type(module).__new__(type(module))
+    memo[id(module)] = new
+    with detached_state(module):
+        for key, value in module.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
     return new
 
 
@@ -192,11 +216,30 @@ class DetachedDeepCopy:
         return deepcopy_detached(self, memo)
 
 
+#: the options a variational neuron's constructor checks; setting one later
+#: is checked the same way
+_GUARDED = frozenset(
+    {"spike_grad", "surrogate_disable", "inhibition", "state_quant", "reset_delay"}
+)
+
+
 class _VariationalNeuron(Variational):
     """What both variational neurons share."""
 
     spike_grad: IWST
     _firing_record = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # after construction, an option the constructor would reject raises
+        # here rather than being silently ignored
+        built = name in _GUARDED and self.__dict__.get("_built", False)
+        if built and name == "spike_grad":
+            value = _check_options(type(self).__name__, value)
+        elif built:
+            _check_options(type(self).__name__, self.spike_grad, **{name: value})
+        super().__setattr__(name, value)
+        if built and name == "spike_grad":
+            self._prepare()
 
     def _prepare(self) -> None:
         """Create the autograd function now, outside any compiled region."""
@@ -343,6 +386,14 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             threshold=threshold,
             graded_spikes_factor=graded_spikes_factor,
         )
+        _check_flags(
+            "VariationalLeaky",
+            init_hidden=init_hidden,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+            output=output,
+            learn_graded_spikes_factor=learn_graded_spikes_factor,
+        )
         spike_grad = _check_options(
             "VariationalLeaky",
             spike_grad,
@@ -357,6 +408,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             graded_spikes_factor, learn_graded_spikes_factor, reset_delay,
         )  # fmt: skip
         self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
+        self._built = True
         self._prepare()
 
     def reset_mem(self) -> torch.Tensor:
@@ -369,7 +421,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         self, input_: torch.Tensor | GaussianCurrent, mem: torch.Tensor | None = None
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         name = type(self).__name__
-        mean, var = _split_input(name, input_)
+        mean, var = _split_input(name, input_, self.threshold.dtype)
         if self.init_hidden and mem is not None:
             raise TypeError("`mem` should not be passed as an argument while `init_hidden=True`")
         _check_state(name, "mem", mem, mean.shape)
@@ -459,6 +511,14 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         intrinsic_noise: float = 0.0,
     ) -> None:
         _check_constants("VariationalSynaptic", alpha=alpha, beta=beta, threshold=threshold)
+        _check_flags(
+            "VariationalSynaptic",
+            init_hidden=init_hidden,
+            learn_alpha=learn_alpha,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+            output=output,
+        )
         spike_grad = _check_options(
             "VariationalSynaptic",
             spike_grad,
@@ -473,6 +533,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             reset_delay,
         )  # fmt: skip
         self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
+        self._built = True
         self._prepare()
 
     def reset_mem(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -489,7 +550,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         mem: torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         name = type(self).__name__
-        mean, var = _split_input(name, input_)
+        mean, var = _split_input(name, input_, self.threshold.dtype)
         if self.init_hidden and (syn is not None or mem is not None):
             raise TypeError(
                 "`mem` or `syn` should not be passed as an argument while `init_hidden=True`"
@@ -608,6 +669,10 @@ def _copy_neuron(neuron: _VariationalNeuron, cls: type) -> torch.nn.Module:
         alpha = neuron.alpha.detach().clone()
         learn_alpha = isinstance(neuron.alpha, torch.nn.Parameter)
         twin = cls(alpha, beta, learn_alpha=learn_alpha, **options)
+        # snn.Synaptic takes no graded_spikes_factor but fires with its own
+        # (1 by default); carry over a factor set on the variational neuron
+        factor = neuron.graded_spikes_factor
+        twin.graded_spikes_factor = factor.detach().clone() if torch.is_tensor(factor) else factor
     else:
         twin = cls(
             beta,

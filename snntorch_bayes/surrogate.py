@@ -81,6 +81,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snntorch_bayes._checks import check_bool, check_positive, check_real
 from snntorch_bayes.functional import (
     agr_ratio_nonnegative,
     check_noise,
@@ -116,40 +117,18 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if math.isnan(value):
-        raise ValueError(f"{name} must be a real number, got nan")
-    return value
-
-
-def _check_positive(name: str, value: object) -> float:
-    value = _check_real(name, value)
-    if not 0.0 < value < math.inf:
-        raise ValueError(f"{name} must be in (0, inf), got {value}")
-    return value
-
-
 #: the smallest noise scale an estimator takes: below it float32 rounds the
 #: scale (or the density over it) to 0 or infinity and the gradients are NaN
 MIN_SCALE = 1e-30
 
 
 def _check_scale(value: object) -> float:
-    value = _check_positive("scale", value)
+    value = check_positive("scale", value)
     if value < MIN_SCALE:
         raise ValueError(
             f"scale must be in [{MIN_SCALE:g}, inf) (float32 cannot hold a smaller noise "
             f"scale's density), got {value!r}"
         )
-    return value
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
     return value
 
 
@@ -318,7 +297,7 @@ class SpikeEstimator(nn.Module):
         self.register_buffer("draws", torch.zeros((), dtype=torch.int64))
         self.register_buffer("calls", torch.zeros((), dtype=torch.int64))
         self.register_buffer("pending", torch.zeros(2, PENDING_DRAWS, dtype=torch.int64))
-        self.sample = _check_bool("sample", sample)
+        self.sample = check_bool("sample", sample)
 
     @property
     def sample(self) -> bool:
@@ -328,7 +307,7 @@ class SpikeEstimator(nn.Module):
 
     @sample.setter
     def sample(self, value: bool) -> None:
-        self._sample = _check_bool("sample", value)
+        self._sample = check_bool("sample", value)
         for name in _STATE:
             if self._sample:
                 self._non_persistent_buffers_set.discard(name)
@@ -439,6 +418,11 @@ class SpikeEstimator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes of ``x = mem - threshold``, with the estimator's gradient."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            what = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+            raise TypeError(
+                f"{type(self).__name__} takes a floating-point tensor (mem - threshold), got {what}"
+            )
         function = _estimator_function(self._spec(heaviside=not self.sample))
         spikes = self._draw(x, torch.empty_like(x)) if self.sample else None
         return function.apply(x, spikes, self._table())
@@ -505,12 +489,12 @@ class IWST(SpikeEstimator):
         sample: bool = False,
     ) -> None:
         super().__init__(noise, scale, sample)
-        p = _check_real("p", p)
+        p = check_real("p", p)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be in [0, 1], got {p}")
         self.p = p
         if max_weight is not None:
-            max_weight = _check_real("max_weight", max_weight)
+            max_weight = check_real("max_weight", max_weight)
             if not 1.0 <= max_weight <= math.inf:
                 raise ValueError(f"max_weight must be None or in [1, inf], got {max_weight}")
         self.max_weight = max_weight
@@ -602,7 +586,7 @@ class GumbelRao(SpikeEstimator):
 
     def __init__(self, tau: float = 1.0, scale: float = 0.25, sample: bool = False) -> None:
         super().__init__("logistic", scale, sample)
-        tau = _check_real("tau", tau)
+        tau = check_real("tau", tau)
         if not 0.0 < tau <= 1.0:
             raise ValueError(
                 f"tau must be in (0, 1], got {tau} (the quadrature is verified "
@@ -666,7 +650,7 @@ class GumbelRaoMC(SpikeEstimator):
         self, tau: float = 1.0, k: int = 8, scale: float = 0.25, sample: bool = False
     ) -> None:
         super().__init__("logistic", scale, sample)
-        self.tau = _check_positive("tau", tau)
+        self.tau = check_positive("tau", tau)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be an integer in [1, inf), got {k!r}")
         self.k = k

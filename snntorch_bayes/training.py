@@ -61,8 +61,16 @@ def train_step(
 ) -> torch.Tensor:
     """One optimiser step on :func:`membrane_ce_loss` of ``net(data)`` (plus
     the KL term of ``elbo`` at ``step``, for a variational ``net``); returns
-    the (detached) loss.  A non-finite loss raises ``FloatingPointError``
-    before any parameter changes."""
+    the (detached) loss.
+
+    Non-finite numbers stop training with a ``FloatingPointError``: a
+    non-finite loss before any gradient is computed, and a non-finite
+    gradient (say, from one NaN pixel, which the spikes hide from the loss)
+    before the optimiser steps, so that in both cases no parameter changes
+    (the gradients are cleared).  A parameter that the step itself makes
+    non-finite is reported after the step.  Each check is one fused
+    reduction (a norm per tensor), read back once: about 0.1 ms a step for
+    snnTorch tutorial 5's network on CPU."""
     _, mem_rec = net(data)
     loss = membrane_ce_loss(mem_rec, targets)
     if elbo is not None:
@@ -71,8 +79,57 @@ def train_step(
         raise FloatingPointError(f"non-finite loss {loss.item()}")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    with_grad = [p for p in params if p.grad is not None]
+    bad = _first_non_finite([p.grad for p in with_grad])
+    if bad is not None:
+        value = with_grad[bad].grad
+        optimizer.zero_grad(set_to_none=True)
+        raise FloatingPointError(
+            f"non-finite gradient of {_param_name(net, with_grad[bad])} "
+            f"({_non_finite_count(value)} of {value.numel()} entries)"
+        )
     optimizer.step()
+    bad = _first_non_finite([p.detach() for p in params])
+    if bad is not None:
+        raise FloatingPointError(
+            f"non-finite parameter {_param_name(net, params[bad])} after the optimiser step "
+            f"({_non_finite_count(params[bad])} of {params[bad].numel()} entries)"
+        )
     return loss.detach()
+
+
+def _first_non_finite(tensors: list[torch.Tensor]) -> int | None:
+    """Index of the first tensor of ``tensors`` holding a NaN or an infinity,
+    or ``None``.  One fused 2-norm per tensor (``torch._foreach_norm``; NaN
+    and infinity propagate) and a single read-back; only a non-finite norm
+    is confirmed entry by entry, since the norm of huge finite entries can
+    overflow.  (The fused infinity norm would never overflow, but is 20 times
+    slower on CPU.)"""
+    index = [i for i, t in enumerate(tensors) if t.numel()]
+    if not index:
+        return None
+    norms = torch._foreach_norm([tensors[i] for i in index], 2)
+    device = norms[0].device
+    finite = torch.isfinite(torch.stack([norm.float().to(device) for norm in norms]))
+    if bool(finite.all()):
+        return None
+    for k in (~finite).nonzero()[:, 0].tolist():
+        if not bool(torch.isfinite(tensors[index[k]]).all()):
+            return index[k]
+    return None
+
+
+def _non_finite_count(tensor: torch.Tensor) -> int:
+    return int((~torch.isfinite(tensor.detach())).sum())
+
+
+def _param_name(net: nn.Module, param: torch.Tensor) -> str:
+    """The name of ``param`` in ``net`` (only computed to report an error)."""
+    for name, candidate in net.named_parameters():
+        if candidate is param:
+            return name
+    return f"an optimiser parameter of shape {tuple(param.shape)}"
 
 
 def _progress(iterable, total, desc, enabled):

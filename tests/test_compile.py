@@ -68,3 +68,31 @@ def test_compiled_sampled_network_spikes_like_eager():
     # the same draws give the same spikes (a few may flip where compiled
     # arithmetic rounds a membrane differently)
     assert (compiled_spikes == spikes).float().mean().item() > 0.99
+
+
+def test_compiled_sbnn_has_no_graph_break_and_matches_eager(monkeypatch):
+    # the variational layers and neurons (their checks, the guarded option
+    # setter, the sampled step) compile as one graph; with inductor's
+    # fallback_random the compiled SBNN draws eager's random numbers
+    from snntorch_bayes.models import BayesFCSpikingNet
+
+    monkeypatch.setattr(torch._inductor.config, "fallback_random", True)
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    net = BayesFCSpikingNet(num_hidden=32, num_steps=3)
+    x = torch.rand(4, 1, 28, 28)
+
+    def step(model):
+        torch.manual_seed(1)
+        _, mem = model(x)
+        loss = mem.square().mean()
+        loss.backward()
+        return loss.detach()
+
+    eager = step(net)
+    grads = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    compiled = step(torch.compile(net, fullgraph=True))
+    assert torch.allclose(compiled, eager, rtol=1e-5)
+    for p, g in zip(net.parameters(), grads, strict=True):
+        assert torch.allclose(p.grad, g, rtol=1e-3, atol=1e-6)

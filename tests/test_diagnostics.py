@@ -156,7 +156,7 @@ def test_compare_estimators_reports_bias_and_variance():
 
 
 def test_bad_input_is_rejected_clearly():
-    with pytest.raises(ValueError, match="sizes must list >= 3 positive widths"):
+    with pytest.raises(ValueError, match="sizes must list >= 3 widths"):
         diagnostics.BinaryMLP([3, 2])
     with pytest.raises(ValueError, match="21 stochastic units cannot be enumerated"):
         diagnostics.BinaryMLP([2, 21, 1])

@@ -36,7 +36,7 @@ def test_fc_network_shapes_and_round_trips():
     assert torch.equal(loaded(x)[1], mem)
     double = pickle.loads(pickle.dumps(net)).double()
     assert double(x.double())[1].dtype == torch.float64
-    with pytest.raises(ValueError, match=r"num_steps must be in \[1, inf\), got 0"):
+    with pytest.raises(ValueError, match=r"num_steps must be an integer in \[1, inf\), got 0"):
         FCSpikingNet(num_steps=0)
 
 

@@ -101,7 +101,7 @@ def test_bias_penalty_rejects_what_is_not_a_probability(prob):
 
 @pytest.mark.parametrize("scale", [0.0, -1.0, NAN, INF])
 def test_firing_probability_rejects_a_bad_scale(scale):
-    with pytest.raises(ValueError, match=r"scale must be in \(0, inf\)"):
+    with pytest.raises(ValueError, match=r"scale must be (in \(0, inf\)|a real number)"):
         Fn.firing_probability(torch.zeros(2), "logistic", scale)
 
 
@@ -157,3 +157,201 @@ def test_deepcopy_after_a_forward_pass_under_autograd(name):
     first = first[1] if isinstance(first, tuple) else first
     second = second[1] if isinstance(second, tuple) else second
     assert torch.equal(first, second)
+
+
+@pytest.mark.parametrize("std", [True, 0.0, -1.0, NAN, INF, 1e-46, 1e30, "1"])
+def test_standard_deviations_are_checked(std):
+    with pytest.raises(ValueError, match=r"std must be in \[1e-30, 1e\+15\], got|must be a real"):
+        sb.GaussianPrior(std=std)
+    with pytest.raises(ValueError, match=r"posterior_std must be in \[1e-30|must be a real"):
+        sb.BayesLinear(3, 2, posterior_std=std)
+
+
+@pytest.mark.parametrize("std", [1e-30, 1e15])
+def test_extreme_accepted_stds_give_a_finite_kl_and_gradient(std):
+    for prior in (None, sb.GaussianPrior(std=std)):
+        layer = sb.BayesLinear(3, 2, posterior_std=std, prior=prior)
+        if prior is not None:  # the means at the prior's, or the KL is truly huge
+            torch.nn.init.zeros_(layer.weight_mean)
+            torch.nn.init.zeros_(layer.bias_mean)
+        kl = layer.kl_divergence()
+        kl.backward()
+        assert torch.isfinite(kl)
+        assert torch.isfinite(layer.weight_rho.grad).all()
+
+
+def test_a_nan_current_mean_is_rejected_like_a_nan_variance():
+    lif = sb.VariationalLeaky(0.9)
+    mean = torch.tensor([0.5, NAN])
+    with pytest.raises(ValueError, match=r"GaussianCurrent mean must be finite; 1 entries"):
+        lif(sb.GaussianCurrent(mean, torch.ones(2)))
+    with pytest.raises(ValueError, match=r"GaussianCurrent var must be finite and >= 0"):
+        lif(sb.GaussianCurrent(torch.zeros(2), torch.tensor([1.0, -1.0])))
+
+
+@pytest.mark.parametrize("pool", [sb.max_pool2d, sb.avg_pool2d])
+def test_pooling_a_current_with_mismatched_shapes_raises(pool):
+    current = sb.GaussianCurrent(torch.ones(1, 1, 4, 4), torch.ones(1, 1, 4, 2))
+    with pytest.raises(ValueError, match=r"mean and var must have the same shape"):
+        pool(current, 2)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"padding": 1},
+        {"padding": 1, "count_include_pad": False},
+        {"ceil_mode": True},
+        {"ceil_mode": True, "padding": 1, "count_include_pad": False},
+        {"stride": 2, "divisor_override": 3},
+    ],
+)
+def test_avg_pool2d_variance_is_that_of_the_linear_map(options):
+    # the pooled mean is linear in the input, y = A x; independent inputs
+    # give var(y_j) = sum_i A_ji^2 v_i, whatever the options
+    torch.manual_seed(0)
+    mean, var = torch.randn(1, 1, 5, 5, dtype=torch.float64), torch.rand(1, 1, 5, 5).double()
+    out = sb.avg_pool2d(sb.GaussianCurrent(mean, var), 3, **options)
+    linear = (
+        torch.autograd.functional.jacobian(
+            lambda x: torch.nn.functional.avg_pool2d(x, 3, **options), mean
+        )
+        .flatten(0, 3)
+        .flatten(1)
+    )
+    assert torch.allclose(out.mean.flatten(), linear @ mean.flatten())
+    assert torch.allclose(out.var.flatten(), linear.square() @ var.flatten())
+
+
+def test_pooling_modules_take_torch_options():
+    x = torch.randn(1, 2, 5, 5)
+    for module, twin in [
+        (sb.MaxPool2d(2, ceil_mode=True, dilation=1), torch.nn.MaxPool2d(2, ceil_mode=True)),
+        (
+            sb.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+            torch.nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        ),
+    ]:
+        assert torch.equal(module(x), twin(x))
+        assert torch.equal(module.to_snntorch()(x), twin(x))
+        current = module(sb.GaussianCurrent(x, x.square()))
+        assert current.mean.shape == twin(x).shape == current.var.shape
+
+
+@pytest.mark.parametrize("sizes", [[4, 2.5, 2], [4, True, 2], [4, 0, 2], "abc", [4, 2]])
+def test_diagnostics_widths_are_checked(sizes):
+    from snntorch_bayes import diagnostics
+
+    with pytest.raises(ValueError, match=r"sizes must list >= 3 widths"):
+        diagnostics.BinaryMLP(sizes)
+
+
+@pytest.mark.parametrize("scale", [INF, 0.0, NAN])
+def test_diagnostics_scale_is_checked(scale):
+    from snntorch_bayes import diagnostics
+
+    with pytest.raises(ValueError, match=r"scale must be (in \(0, inf\)|a real number)"):
+        diagnostics.BinaryMLP([3, 2, 2], scale=scale)
+
+
+@pytest.mark.parametrize("slope", [-1.0, 0.0, NAN, INF, "25"])
+def test_fast_sigmoid_slope_is_checked(slope):
+    from snntorch_bayes.models import FastSigmoid
+
+    with pytest.raises(ValueError, match=r"slope must be"):
+        FastSigmoid(slope)
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int64])
+def test_bool_and_integer_spikes_are_converted(dtype):
+    torch.manual_seed(0)
+    spikes = torch.rand(4, 6) > 0.5
+    fc, conv = sb.BayesLinear(6, 3), sb.BayesConv2d(1, 2, 3)
+    lif = sb.VariationalLeaky(0.9)
+    for mode in ("mean", "sample"):
+        sb.set_mode(fc, mode)
+        sb.set_mode(conv, mode)
+        torch.manual_seed(1)
+        got = fc(spikes.to(dtype))
+        torch.manual_seed(1)
+        want = fc(spikes.float())
+        assert torch.equal(
+            got.mean if mode == "sample" else got, want.mean if mode == "sample" else want
+        )
+        image = spikes.reshape(1, 1, 4, 6).to(dtype)
+        out = conv(image)
+        assert (out.mean if mode == "sample" else out).dtype == torch.float32
+    sb.set_mode(lif, "mean")
+    _, mem = lif(spikes.to(dtype))
+    assert mem.dtype == torch.float32 and torch.equal(mem, spikes.float())
+
+
+@pytest.mark.parametrize("x", [torch.zeros(3, dtype=torch.int64), torch.zeros(3, dtype=torch.bool)])
+def test_estimators_reject_integer_inputs(x):
+    with pytest.raises(TypeError, match=r"takes a floating-point tensor"):
+        surrogate.iw_st(sample=True)(x)
+
+
+def test_complex_inputs_are_rejected():
+    with pytest.raises(TypeError, match=r"real tensor"):
+        sb.BayesLinear(2, 2)(torch.zeros(1, 2, dtype=torch.complex64))
+    with pytest.raises(TypeError, match=r"real tensor"):
+        sb.VariationalLeaky(0.9)(torch.zeros(2, dtype=torch.complex64))
+
+
+@pytest.mark.parametrize("cls", [sb.VariationalLeaky, sb.VariationalSynaptic])
+def test_options_set_after_construction_are_checked(cls):
+    lif = cls(0.9) if cls is sb.VariationalLeaky else cls(0.8, 0.9)
+    with pytest.raises(ValueError, match=r"does not support inhibition=True"):
+        lif.inhibition = True
+    with pytest.raises(ValueError, match=r"does not support state_quant"):
+        lif.state_quant = lambda x: x
+    with pytest.raises(ValueError, match=r"needs spike_grad = an IW-ST estimator with Gaussian"):
+        lif.spike_grad = surrogate.iw_st(p=1.0)  # logistic noise
+    assert lif.inhibition is False
+    assert lif.spike_grad.noise == "gaussian"
+    # a valid estimator is taken (and prepared for compilation)
+    lif.spike_grad = surrogate.iw_st(p=0.5, noise="gaussian")
+    assert lif.spike_grad.p == 0.5
+    lif(torch.rand(3))
+
+
+def test_to_snntorch_keeps_a_synaptic_graded_spikes_factor():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(sb.BayesLinear(4, 6), sb.VariationalSynaptic(0.8, 0.9))
+    net[1].graded_spikes_factor = torch.tensor(2.0)
+    net.eval()
+    x = torch.rand(3, 4) * 3
+    spk, _, _ = net[1](net[0](x))
+    plain = sb.to_snntorch(net)
+    twin_spk, _, _ = plain[1](plain[0](x))
+    assert spk.max() == 2.0
+    assert torch.equal(spk, twin_spk)
+
+
+@pytest.mark.parametrize("steps", [0, 2.5, "3", True])
+def test_num_steps_is_checked(steps):
+    from snntorch_bayes.models import BayesFCSpikingNet, SpikingResNet
+
+    for make in (FCSpikingNet, BayesFCSpikingNet):
+        with pytest.raises(ValueError, match=r"num_steps must be an integer in \[1, inf\)"):
+            make(num_hidden=4, num_steps=steps)
+    with pytest.raises(ValueError, match=r"num_steps must be an integer in \[1, inf\)"):
+        SpikingResNet((1, 8, 8), 10, depth=1, width=4, num_steps=steps)
+
+
+@pytest.mark.parametrize("bad", [None, "net", 3])
+def test_to_snntorch_rejects_what_is_not_a_module(bad):
+    with pytest.raises(TypeError, match=r"module must be a torch.nn.Module, got"):
+        sb.to_snntorch(bad)
+
+
+def test_the_package_version_is_the_one_pyproject_declares():
+    import re
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    declared = re.search(r'^version = "([^"]+)"$', pyproject, re.MULTILINE)
+    assert declared is not None
+    assert sb.__version__ == declared[1]

@@ -166,8 +166,8 @@ def test_bad_arguments_name_parameter_value_and_range(kwargs, message):
     [
         ({"neuron": "lif"}, r"neuron must be one of \('leaky', 'synaptic'\), got 'lif'"),
         ({"num_steps": 0}, r"num_steps must be an integer in \[1, inf\), got 0"),
-        ({"beta": 1.5}, r"beta must be a number in \[0, 1\], got 1.5"),
-        ({"alpha": -0.1}, r"alpha must be a number in \[0, 1\], got -0.1"),
+        ({"beta": 1.5}, r"beta must be in \[0, 1\], got 1.5"),
+        ({"alpha": -0.1}, r"alpha must be in \[0, 1\], got -0.1"),
     ],
 )
 def test_bad_spiking_arguments(kwargs, message):
