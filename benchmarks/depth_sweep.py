@@ -173,9 +173,18 @@ class Setting:
     #: and each variant's learning rate from :data:`RECIPE_LR` instead of ``lr``
     recipe: bool = False
     init_batch: int = 512
+    #: ``(variant, lr)`` pairs that override the learning rate of those
+    #: variants (a learning-rate screen, or rates chosen for this setting)
+    lrs: tuple[tuple[str, float], ...] = ()
+    #: score on ``test_size`` training examples outside the training subset
+    #: (a validation split, for choosing) instead of the test split
+    validation: bool = False
 
     def learning_rate(self, variant: str) -> float:
         """Adam's step for ``variant``."""
+        chosen = dict(self.lrs)
+        if variant in chosen:
+            return chosen[variant]
         return RECIPE_LR[variant] if self.recipe else self.lr
 
     @property
@@ -192,9 +201,12 @@ class Setting:
         if self.residual_gain is not None:
             spiking += f"-gain{self.residual_gain:g}"
         lr = f"recipe-init{self.init_batch}" if self.recipe else f"lr{self.lr:g}"
+        if self.lrs:
+            lr += "-lrs(" + ",".join(f"{v}={rate:g}" for v, rate in self.lrs) + ")"
+        scored = f"val{self.test_size}" if self.validation else f"test{self.test_size}"
         return (
             f"{self.block}-w{self.width}{spiking}-steps{self.steps}-bs{self.batch_size}"
-            f"-n{self.train_size}-test{self.test_size}-{lr}-mc{self.mc_samples}"
+            f"-n{self.train_size}-{scored}-{lr}-mc{self.mc_samples}"
         )
 
 
@@ -874,10 +886,16 @@ def _log(message: str) -> None:
 def _load(setting: Setting, data_root: str | None):
     t0 = time.perf_counter()
     T = setting.num_steps
-    x_train, y_train = load_split(setting.dataset, True, setting.train_size, data_root, T)
-    x_test, y_test = load_split(setting.dataset, False, setting.test_size, data_root, T)
+    if setting.validation:  # the next test_size examples of the same fixed order
+        n = setting.train_size
+        x, y = load_split(setting.dataset, True, n + setting.test_size, data_root, T)
+        x_train, y_train, x_test, y_test = x[:n], y[:n], x[n:], y[n:]
+    else:
+        x_train, y_train = load_split(setting.dataset, True, setting.train_size, data_root, T)
+        x_test, y_test = load_split(setting.dataset, False, setting.test_size, data_root, T)
+    scored = "validation" if setting.validation else "test"
     print(
-        f"{setting.dataset}: {len(y_train)} training / {len(y_test)} test examples "
+        f"{setting.dataset}: {len(y_train)} training / {len(y_test)} {scored} examples "
         f"{tuple(x_train.shape[1:])} ({time.perf_counter() - t0:.1f} s)",
         flush=True,
     )

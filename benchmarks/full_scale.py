@@ -36,9 +36,10 @@ each number can be traced to the card (or CPU) that gave it.
     python benchmarks/full_scale.py --budget tiny --out-dir /tmp/fs   # smoke test
 
 Measured so far (no accelerator was available): the ``cpu`` budget of both
-presets, 2026-11-30, on the project's 2-core x86_64 machine with one torch
-thread (``benchmarks/results/full_scale_*_cpu_*``); the ``full`` budget is
-unmeasured.
+presets without the recipe, 2026-11-30, with one torch thread
+(``benchmarks/results/full_scale_*_cpu_*``), and of CIFAR-10 with it,
+2026-12-03, two threads (``..._cpu_recipe_*``); the ``full`` budget and
+``scripts/gpu_check.sh`` are unmeasured.
 
 Outputs (``--out-dir``, default ``benchmarks/results``; ``tiny``: a temporary
 folder unless given): ``full_scale_<preset>_<budget>_runs.csv``,
@@ -50,13 +51,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 from _results import RESULTS
-from depth_sweep import Setting, device_name, resolve_device, run_grid
+from depth_sweep import VARIANTS, Setting, device_name, resolve_device, run_grid
 
 from snntorch_bayes import datasets
 
@@ -99,6 +101,13 @@ PRESETS: dict[str, dict[str, Setting]] = {
     },
 }  # fmt: skip
 DEFAULT_EPOCHS = {"cifar10-binary-resnet": 50, "fsdd-spiking": 30}
+#: the learning rates of ``--recipe`` runs where they were chosen for the
+#: preset: CIFAR-10 on validation (2,000 training images outside the subset,
+#: cpu budget, seed 0) from {3e-4, 1e-3, 3e-3, 1e-2} for each variant; other
+#: presets use ``depth_sweep.RECIPE_LR`` (chosen on Fashion-MNIST)
+RECIPE_LRS: dict[str, tuple[tuple[str, float], ...]] = {
+    "cifar10-binary-resnet": (("SBNN", 3e-3), ("surrogate", 3e-3), ("surrogate + BatchNorm", 3e-3)),
+}
 
 
 def preset_setting(
@@ -132,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", choices=("full", "cpu", "tiny"), default="full")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto. Defaults to auto")
     p.add_argument("--epochs", type=int, help="epochs of the full budget")
+    p.add_argument("--steps", type=int, help="Adam steps of the cpu budget (a longer run)")
     p.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")
     p.add_argument("--depths", type=int, nargs="+", help="override the preset's depths")
     p.add_argument("--out-dir", type=Path, help="default benchmarks/results (tiny: a temp dir)")
@@ -139,9 +149,43 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch.set_num_threads")
     p.add_argument("--data-root", help="data root (default $SNNTORCH_BAYES_DATA or ./data)")
     p.add_argument("--time-limit", type=float, help="minutes per preset: start no run after")
+    p.add_argument(
+        "--recipe",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sb.initialize the unnormalised variants first and use RECIPE_LRS "
+        "(docs/recipe.md; the default); --no-recipe: PyTorch's initialisation and one "
+        "learning rate, as before 2026-12-03. Recipe results go to "
+        "full_scale_<preset>_<budget>_recipe_*",
+    )
+    p.add_argument(
+        "--lr",
+        nargs="+",
+        default=[],
+        metavar="VARIANT=LR",
+        help=f"learning rate of a variant ({', '.join(VARIANTS)}), e.g. SBNN=3e-4",
+    )
+    p.add_argument(
+        "--validation",
+        action="store_true",
+        help="score on held-out training images instead of the test split (for choosing "
+        "learning rates); results go to ..._val_*",
+    )
     args = p.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         p.error(f"--epochs must be >= 1, got {args.epochs}")
+    if args.steps is not None and (args.steps < 1 or args.budget == "full"):
+        p.error(f"--steps must be >= 1 and is for the cpu and tiny budgets, got {args.steps}")
+    lrs = []
+    for item in args.lr:
+        variant, _, value = item.rpartition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = math.nan
+        if variant not in VARIANTS or not 0 < rate < math.inf:
+            p.error(f"--lr takes VARIANT=LR with VARIANT in {list(VARIANTS)}, LR > 0, got {item!r}")
+        lrs.append((variant, rate))
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -153,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: the full budget on a CPU takes many hours; see --budget cpu", flush=True)
     for preset in args.preset:
         setting = preset_setting(preset, args.budget, args.epochs, args.seeds, args.depths)
+        setting = dataclasses.replace(
+            setting,
+            recipe=args.recipe,
+            lrs=tuple(lrs) or (RECIPE_LRS.get(preset, ()) if args.recipe else ()),
+            validation=args.validation,
+            steps=args.steps or setting.steps,
+        )
+        suffix = ("_recipe" if args.recipe else "") + ("_val" if args.validation else "")
+        suffix += f"_steps{args.steps}" if args.steps else ""
         epochs = setting.steps * setting.batch_size / setting.train_size
         print(
             f"{preset} ({args.budget} budget) on {where}: depths {setting.depths}, seeds "
@@ -168,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.resume,
                 args.time_limit,
                 title=f"{preset}, {args.budget} budget, measured on {where}",
-                name=f"full_scale_{preset}_{args.budget}",
+                name=f"full_scale_{preset}_{args.budget}{suffix}",
             )
         except datasets.DatasetNotFoundError as err:
             print(f"error: {err}", file=sys.stderr)

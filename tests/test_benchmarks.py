@@ -191,11 +191,46 @@ def test_full_scale_tiny_cifar10_binary_resnet(full_scale, tmp_path, monkeypatch
     assert full_scale.main(argv) == 0
     printed = capsys.readouterr().out
     assert "numbers measured on cpu" in printed
-    runs = _read(tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny_runs.csv")
+    runs = _read(tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny_recipe_runs.csv")
     assert [r["variant"] for r in runs] == ["SBNN", "surrogate", "surrogate + BatchNorm"]
     assert all(r["device"].startswith("cpu") and r["dataset"] == "cifar10" for r in runs)
     assert all(r["config"].startswith("conv-w8-") for r in runs)
-    assert (tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny.png").stat().st_size > 0
+    # the recipe is the default, with the learning rates chosen for CIFAR-10
+    assert all("-recipe-init512-lrs(SBNN=0.003," in r["config"] for r in runs)
+    plot = tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny_recipe.png"
+    assert plot.stat().st_size > 0
+
+
+def test_full_scale_recipe_validation_and_learning_rates(full_scale, tmp_path, monkeypatch):
+    copy = _tiny_cifar_copy(tmp_path / "cifar10-jpg", per_class=13)  # 64 + 64 held out
+    monkeypatch.setenv("SNNTORCH_BAYES_CIFAR10", str(copy))
+    argv = ["--preset", "cifar10-binary-resnet", "--budget", "tiny", "--device", "cpu"]
+    argv += ["--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    argv += ["--recipe", "--validation", "--lr", "SBNN=3e-4", "surrogate + BatchNorm=0.01"]
+    assert full_scale.main(argv) == 0
+    runs = _read(tmp_path / "out" / "full_scale_cifar10-binary-resnet_tiny_recipe_val_runs.csv")
+    assert [r["variant"] for r in runs] == ["SBNN", "surrogate", "surrogate + BatchNorm"]
+    config = runs[0]["config"]
+    assert "-val64-recipe-init512-lrs(SBNN=0.0003,surrogate + BatchNorm=0.01)-" in config
+    for bad in ("SBNN=0", "nobody=1e-3", "SBNN=x"):
+        with pytest.raises(SystemExit):
+            full_scale.main([*argv[:-4], "--lr", bad])
+
+
+def test_setting_learning_rates_and_validation_split(sweep, monkeypatch):
+    setting = sweep.Setting(
+        "fashion-mnist", "binary", (2,), (0,), steps=1, width=4, block="linear",
+        train_size=30, test_size=10, recipe=True, lrs=(("SBNN", 3e-4),), validation=True,
+    )  # fmt: skip
+    assert setting.learning_rate("SBNN") == 3e-4
+    assert setting.learning_rate("surrogate") == sweep.RECIPE_LR["surrogate"]
+    order = torch.arange(100)
+    monkeypatch.setattr(
+        sweep, "load_split", lambda dataset, train, size, root, T: (order[:size], order[:size])
+    )
+    x_train, _, x_val, _ = sweep._load(setting, None)
+    # the validation images are the next ones of the training split's fixed order
+    assert x_train.tolist() == list(range(30)) and x_val.tolist() == list(range(30, 40))
 
 
 @needs_fsdd
@@ -203,7 +238,7 @@ def test_full_scale_tiny_fsdd_spiking(full_scale, tmp_path, capsys):
     argv = ["--preset", "fsdd-spiking", "--budget", "tiny", "--device", "cpu"]
     argv += ["--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
     assert full_scale.main(argv) == 0
-    runs = _read(tmp_path / "out" / "full_scale_fsdd-spiking_tiny_runs.csv")
+    runs = _read(tmp_path / "out" / "full_scale_fsdd-spiking_tiny_recipe_runs.csv")
     assert len(runs) == 3 and all(r["model"] == "spiking" for r in runs)
     assert all("-T5-synaptic-noise0.5-" in r["config"] for r in runs)
     assert 0.0 <= float(runs[0]["firing_prob"]) <= 1.0
