@@ -105,7 +105,7 @@ import snntorch_bayes as sb
 from snntorch_bayes import calibration, datasets, deep
 from snntorch_bayes.layers import Variational
 from snntorch_bayes.models import firing_rates
-from snntorch_bayes.training import membrane_ce_loss
+from snntorch_bayes.training import guarded_step, membrane_ce_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -477,14 +477,17 @@ def train_run(
                 _, loss = logits_and_loss(net, setting.model, xb, yb)
             if step == 0:
                 firing_start = record_spikes.mean_firing_rate().item()
-            if not torch.isfinite(loss):
+            try:
+                guarded_step(
+                    loss,
+                    optimizer,
+                    net,
+                    lambda: grads.append(_data_grad_norm(first, elbo, setting.train_size)),
+                )
+            except FloatingPointError as error:
                 diverged_at = step
-                log(f"    non-finite loss at step {step}: stopped")
+                log(f"    {error} at step {step}: stopped")
                 break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grads.append(_data_grad_norm(first, elbo, setting.train_size))
-            optimizer.step()
             losses.append(loss.item())
             if (step + 1) % max(1, setting.steps // 4) == 0:
                 recent = statistics.fmean(losses[-20:])

@@ -91,7 +91,7 @@ from snntorch import surrogate as snn_surrogate
 from snntorch_bayes import datasets, diagnostics, surrogate
 from snntorch_bayes.functional import bias_coefficients, bias_penalty, firing_probability
 from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import membrane_ce_loss, predict
+from snntorch_bayes.training import guarded_step, membrane_ce_loss, predict
 
 #: noise model the snnTorch surrogates' saturation is measured in
 REFERENCE_NOISE, REFERENCE_SCALE = "logistic", 0.25
@@ -384,12 +384,11 @@ def train_one(method: Method, seed: int, train, test, args) -> dict:
             data_loss = membrane_ce_loss(mem_rec, labels[idx])
             penalty = record.penalty(p) if p is not None else None
             loss = data_loss + args.penalty_weight * penalty if method.penalty else data_loss
-            if not torch.isfinite(loss):
+            try:
+                guarded_step(loss, optimizer, net)
+            except FloatingPointError:
                 diverged = step
                 break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
             with torch.no_grad():
                 curves["loss"].append(data_loss.item())
                 curves["penalty"].append(math.nan if penalty is None else penalty.item())

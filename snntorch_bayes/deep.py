@@ -47,6 +47,7 @@ from snntorch_bayes.init import initialize, measure
 from snntorch_bayes.layers import BayesLinear
 from snntorch_bayes.models import FastSigmoid
 from snntorch_bayes.neurons import DetachedDeepCopy, VariationalLeaky
+from snntorch_bayes.training import guarded_step
 
 __all__ = [
     "BN_GAMMA",
@@ -252,13 +253,16 @@ def train_run(
         loss = F.cross_entropy(net(x[idx]), y[idx])
         if objective is not None:
             loss = objective(loss, net, step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if not math.isfinite(loss.item()):
+        try:
+            guarded_step(
+                loss,
+                optimizer,
+                net,
+                lambda: first_grad.append(float(net.hidden[0].weight.grad.norm())),
+            )
+        except FloatingPointError:
             diverged = step
             break
-        first_grad.append(float(net.hidden[0].weight.grad.norm()))
-        optimizer.step()
         losses.append(loss.item())
         if progress is not None:
             progress(step, losses[-1])

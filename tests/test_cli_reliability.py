@@ -514,3 +514,18 @@ def test_finite_steps_are_unchanged_and_huge_finite_values_pass():
     nan = torch.tensor([1.0, float("nan")])
     assert training._first_non_finite([huge, torch.zeros(0), nan]) == 2
     assert training._first_non_finite([]) is None
+
+
+def test_guarded_step_calls_before_step_only_with_finite_gradients():
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt = torch.optim.SGD([w], lr=0.5)
+    norms = []
+    training.guarded_step((w**2).sum(), opt, before_step=lambda: norms.append(w.grad.clone()))
+    torch.testing.assert_close(norms[0], torch.tensor([2.0, 4.0]))
+    torch.testing.assert_close(w.detach(), torch.tensor([0.0, 0.0]))
+    bad = w.sqrt().sum()  # d sqrt(w) / dw = inf at w = 0, the loss is finite
+    with pytest.raises(
+        FloatingPointError, match=r"non-finite gradient of an optimiser parameter of shape \(2,\)"
+    ):
+        training.guarded_step(bad, opt, before_step=lambda: norms.append(None))
+    assert len(norms) == 1 and w.grad is None

@@ -111,3 +111,46 @@ def test_train_run_is_reproducible_and_uses_the_library_defaults():
         after_init=lambda net: seen.append(net), progress=lambda s, loss: seen.append(s),
     )  # fmt: skip
     assert seen == [0, 1]  # no initialize, so no after_init call
+
+
+def _nan_in_second_batch():
+    """Data whose second training batch holds one NaN pixel (the first
+    batch, which ``initialize`` also sees, is clean)."""
+    data = _data()
+    second = list(deep.batches(96, 32, 1, seed=0))[1]
+    x = data["train"][0].clone()
+    x[second[0], 3] = float("nan")
+    data["train"] = (x, data["train"][1])
+    return data
+
+
+def test_train_run_stops_at_a_nan_gradient_before_any_update():
+    # the twin's loss stays finite (the spikes hide the NaN) but the first
+    # layer's gradient does not: the run stops there and steps no further
+    seen = {}
+    row = deep.train_run(
+        "fast_sigmoid",
+        2,
+        16,
+        _nan_in_second_batch(),
+        epochs=1,
+        batch=32,
+        init_batch=32,
+        mc=0,
+        after_init=lambda net: seen.setdefault("net", net),
+        progress=lambda step, loss: seen.setdefault(
+            "after_first", [p.detach().clone() for p in seen["net"].parameters()]
+        ),
+    )
+    assert row["diverged_at"] == 1 and row["steps"] == 1
+    params = list(seen["net"].parameters())
+    assert all(torch.isfinite(p).all() for p in params)
+    assert all(torch.equal(a, p) for a, p in zip(seen["after_first"], params, strict=True))
+
+
+def test_train_run_sbnn_names_a_nan_input_in_the_forward_pass():
+    # the SBNN sees the NaN already in its Gaussian current
+    with pytest.raises(ValueError, match="var must be finite"):
+        deep.train_run(
+            "sbnn", 2, 16, _nan_in_second_batch(), epochs=1, batch=32, init_batch=32, mc=0
+        )
