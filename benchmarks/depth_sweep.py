@@ -104,7 +104,6 @@ from torch import nn
 import snntorch_bayes as sb
 from snntorch_bayes import calibration, datasets, deep
 from snntorch_bayes.layers import Variational
-from snntorch_bayes.models import firing_rates
 from snntorch_bayes.training import guarded_step, membrane_ce_loss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,7 +461,7 @@ def train_run(
     losses, grads, probs = [], [], []
     diverged_at = -1
     firing_start = math.nan
-    with firing_rates(net, hidden_neurons(net)) as record_spikes:
+    with sb.record_firing(net, hidden_neurons(net), probabilities=False) as record_spikes:
         net.train()
         for step, idx in enumerate(order):
             idx = idx.to(x_train.device)

@@ -25,8 +25,8 @@ and ``gumbel_rao(tau=1)`` (AGR), all at the default noise scale s = 0.25.
 R the bias penalty of theory eq. (6) at the estimator's own p, averaged over
 every unit of both layers, every time step and every example, with the firing
 probability of the noisy-neuron model computed from each layer's membrane,
-``pi = sigmoid((U - threshold) / s)`` (forward hooks on the snnTorch neurons;
-``snntorch_bayes.record_firing`` only records variational neurons).  lambda is
+``pi = sigmoid((U - threshold) / s)`` (:func:`snntorch_bayes.record_firing`,
+which uses the estimator's own noise model where it is one of ours).  lambda is
 ``--penalty-weight``, by default the number of time steps T (25): the data
 term is a *sum* over time steps of per-step cross-entropies while R is a
 *mean*, so lambda = T weighs the penalty of every time step like that step's
@@ -81,15 +81,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import snntorch as snn
 import torch
 import torch.nn.functional as F
 from _results import RESULTS, provenance, write_csv
 from estimator_table import MOMENTS, NETWORKS, mean_moments
 from snntorch import surrogate as snn_surrogate
 
+import snntorch_bayes as sb
 from snntorch_bayes import datasets, diagnostics, surrogate
-from snntorch_bayes.functional import bias_coefficients, bias_penalty, firing_probability
+from snntorch_bayes.functional import bias_coefficients, bias_penalty
 from snntorch_bayes.models import FCSpikingNet
 from snntorch_bayes.training import guarded_step, membrane_ce_loss, predict
 
@@ -299,46 +299,11 @@ METHODS = [
 ]
 
 
-class FiringProbabilities:
-    """Records :math:`\\pi = F((U - \\theta)/s)` of every snnTorch neuron in a
-    model at every forward call (forward hooks on the neurons, which return
-    ``(spk, mem)``), in the noise model of ``spike_grad`` if it is one of
-    ours, else logistic with ``s = 0.25``.  Use as a context manager; the
-    hooks are removed on exit."""
-
-    def __init__(self, net: torch.nn.Module, spike_grad, keep_graph: bool) -> None:
-        self.net = net
-        if isinstance(spike_grad, surrogate.SpikeEstimator):
-            self.noise, self.scale = spike_grad.noise, spike_grad.scale
-        else:
-            self.noise, self.scale = REFERENCE_NOISE, REFERENCE_SCALE
-        self.keep_graph = keep_graph
-        self.probs: list[torch.Tensor] = []
-        self.handles: list = []
-
-    def _hook(self, module, args, output) -> None:
-        x = output[1] - module.threshold
-        x = x if self.keep_graph else x.detach()
-        self.probs.append(firing_probability(x, self.noise, self.scale).flatten())
-
-    def __enter__(self) -> FiringProbabilities:
-        self.handles = [
-            m.register_forward_hook(self._hook)
-            for m in self.net.modules()
-            if isinstance(m, snn.SpikingNeuron)
-        ]
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for h in self.handles:
-            h.remove()
-        self.probs.clear()
-
-    def penalty(self, p: float) -> torch.Tensor:
-        """Eq. (6) at exponent ``p`` over every recorded unit, step and
-        example (pi clamped to [EPS, 1 - EPS])."""
-        prob = torch.cat(self.probs).clamp(EPS, 1 - EPS)
-        return bias_penalty(prob, p)
+def _penalty(record: sb.FiringRecord, p: float) -> torch.Tensor:
+    """Eq. (6) at exponent ``p`` over every recorded unit, step and example
+    (pi clamped to [EPS, 1 - EPS])."""
+    prob = torch.cat([q.flatten() for q in record.probabilities]).clamp(EPS, 1 - EPS)
+    return bias_penalty(prob, p)
 
 
 def _load_mnist(args):
@@ -377,12 +342,14 @@ def train_one(method: Method, seed: int, train, test, args) -> dict:
     bar = _progress(args.steps, f"{method.name} seed {seed}", args.progress)
     started = time.perf_counter()
     net.train()
-    with FiringProbabilities(net, spike_grad, keep_graph=method.penalty) as record:
+    with sb.record_firing(
+        net, keep_graph=method.penalty, noise=REFERENCE_NOISE, scale=REFERENCE_SCALE
+    ) as record:
         for step, idx in enumerate(batches):
-            record.probs.clear()
+            record.clear()
             _, mem_rec = net(images[idx])
             data_loss = membrane_ce_loss(mem_rec, labels[idx])
-            penalty = record.penalty(p) if p is not None else None
+            penalty = _penalty(record, p) if p is not None else None
             loss = data_loss + args.penalty_weight * penalty if method.penalty else data_loss
             try:
                 guarded_step(loss, optimizer, net)
@@ -392,7 +359,7 @@ def train_one(method: Method, seed: int, train, test, args) -> dict:
             with torch.no_grad():
                 curves["loss"].append(data_loss.item())
                 curves["penalty"].append(math.nan if penalty is None else penalty.item())
-                curves["saturation"].append(record.penalty(0.0).item())
+                curves["saturation"].append(_penalty(record, 0.0).item())
             if bar is not None:
                 bar.update()
                 if step % 20 == 0:

@@ -6,6 +6,8 @@ networks on top of snnTorch.
   layers (local reparameterisation) and variational ``Leaky`` / ``Synaptic``
 * :mod:`snntorch_bayes.inference` -- KL, ELBO, modes, Monte-Carlo prediction,
   export to plain snnTorch
+* :mod:`snntorch_bayes.monitor` -- :func:`record_firing`: spikes and firing
+  probabilities of every neuron, for diagnostics and the bias penalty
 * :mod:`snntorch_bayes.calibration` -- accuracy, NLL, ECE, Brier, temperature
   scaling
 * :mod:`snntorch_bayes.gaussian` -- Gaussian currents and their pure maths
@@ -35,6 +37,7 @@ from snntorch_bayes import (
     inference,
     layers,
     models,
+    monitor,
     neurons,
     surrogate,
     training,
@@ -43,10 +46,8 @@ from snntorch_bayes.functional import bias_penalty
 from snntorch_bayes.gaussian import GaussianCurrent, avg_pool2d, max_pool2d
 from snntorch_bayes.inference import (
     ELBO,
-    FiringRecord,
     kl_divergence,
     mc_logits,
-    record_firing,
     sampling,
     set_mode,
     to_snntorch,
@@ -61,6 +62,7 @@ from snntorch_bayes.layers import (
     MaxPool2d,
     Prior,
 )
+from snntorch_bayes.monitor import FiringRecord, record_firing
 from snntorch_bayes.neurons import VariationalLeaky, VariationalSynaptic
 
 __version__ = "0.2.0"
@@ -97,6 +99,7 @@ __all__ = [
     "mc_logits",
     "measure",
     "models",
+    "monitor",
     "neurons",
     "record_firing",
     "sampling",

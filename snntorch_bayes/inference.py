@@ -1,6 +1,5 @@
 r"""Model-level helpers for SBNNs: the KL term and the ELBO, mode switches,
-firing-probability records for the bias penalty, Monte-Carlo prediction and
-export to a plain snnTorch network.
+Monte-Carlo prediction and export to a plain snnTorch network.
 
 **The objective** (theory.md §5).  With :math:`N` training examples and a
 data term that is a *mean over the batch* of per-example negative
@@ -36,16 +35,13 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
-from snntorch_bayes.functional import bias_penalty
 from snntorch_bayes.layers import MODES, Variational
 from snntorch_bayes.neurons import detached_state
 
 __all__ = [
     "ELBO",
-    "FiringRecord",
     "kl_divergence",
     "mc_logits",
-    "record_firing",
     "sampling",
     "set_mode",
     "to_snntorch",
@@ -213,75 +209,6 @@ def mc_logits(
         raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
     with sampling(module):
         return torch.stack([forward() for _ in range(num_samples)])
-
-
-class FiringRecord:
-    r"""Firing probabilities :math:`\pi = \Phi(a)` of the variational neurons
-    in ``"sample"`` mode, collected by :func:`record_firing` (with their
-    gradients, so :meth:`bias_penalty` can join the loss)."""
-
-    def __init__(self) -> None:
-        self.probabilities: list[torch.Tensor] = []
-        self.exponents: list[float] = []
-
-    def add(self, neuron: nn.Module, prob: torch.Tensor) -> None:
-        """Record one step of one neuron layer."""
-        self.probabilities.append(prob)
-        self.exponents.append(neuron.spike_grad.p)
-
-    def clear(self) -> None:
-        self.probabilities.clear()
-        self.exponents.clear()
-
-    def _mean(self, values: list[torch.Tensor]) -> torch.Tensor:
-        if not values:
-            raise ValueError(
-                "nothing recorded: run the model in 'sample' mode inside record_firing()"
-            )
-        sizes = [v.numel() for v in self.probabilities]
-        return sum(v * n for v, n in zip(values, sizes, strict=True)) / sum(sizes)
-
-    def bias_penalty(self) -> torch.Tensor:
-        r"""The bias penalty of eq. (6), averaged over every recorded unit and
-        step, each with the ``p`` of its neuron's estimator."""
-        return self._mean(
-            [
-                bias_penalty(prob, p)
-                for prob, p in zip(self.probabilities, self.exponents, strict=True)
-            ]
-        )
-
-    def mean_firing_probability(self) -> torch.Tensor:
-        r"""Mean :math:`\pi` over every recorded unit and step."""
-        return self._mean([prob.mean() for prob in self.probabilities])
-
-
-@contextlib.contextmanager
-def record_firing(module: nn.Module) -> Iterator[FiringRecord]:
-    """Record the firing probabilities of every variational neuron in
-    ``module`` while the context is open.
-
-    Example::
-
-        >>> import torch
-        >>> import snntorch_bayes as sb
-        >>> fc, lif = sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9, spike_grad=
-        ...     sb.surrogate.iw_st(p=0.5, noise="gaussian"))
-        >>> with sb.record_firing(lif) as record:
-        ...     spk, mem = lif(fc(torch.rand(2, 4)))
-        >>> loss = spk.sum() + 0.1 * record.bias_penalty()
-        >>> len(record.probabilities)
-        1
-    """
-    neurons = [m for m in module.modules() if hasattr(m, "_firing_record")]
-    record = FiringRecord()
-    try:
-        for m in neurons:
-            m._firing_record = record
-        yield record
-    finally:
-        for m in neurons:
-            m._firing_record = None
 
 
 def to_snntorch(module: nn.Module, sample_input: torch.Tensor | None = None) -> nn.Module:

@@ -4,9 +4,8 @@ same architecture."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
 import snntorch as snn
 import torch
@@ -25,9 +24,7 @@ __all__ = [
     "FCSpikingNet",
     "FastSigmoid",
     "ResidualBlock",
-    "SpikeRecord",
     "SpikingResNet",
-    "firing_rates",
 ]
 
 
@@ -673,77 +670,3 @@ class SpikingResNet(_ResNet):
 
     def extra_repr(self) -> str:
         return f"{_extra(self)}, num_steps={self.num_steps}, neuron={self.neuron!r}"
-
-
-class SpikeRecord:
-    r"""Spikes of every snnTorch neuron of a network, collected by
-    :func:`firing_rates`: per call, the layer's name, mean spike and size."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, torch.Tensor, int]] = []
-
-    def mean_firing_rate(self) -> torch.Tensor:
-        r"""Mean spike over every recorded unit, example and step."""
-        if not self.calls:
-            raise ValueError("nothing recorded: run the model inside firing_rates()")
-        total = sum(mean * n for _, mean, n in self.calls)
-        return total / sum(n for _, _, n in self.calls)
-
-    def clear(self) -> None:
-        """Forget what was recorded (the hooks stay)."""
-        self.calls.clear()
-
-    def by_layer(self) -> dict[str, torch.Tensor]:
-        """Mean spike per neuron layer (module name), over examples and steps."""
-        sums: dict[str, list] = {}
-        for name, mean, n in self.calls:
-            acc = sums.setdefault(name, [0.0, 0])
-            acc[0], acc[1] = acc[0] + mean * n, acc[1] + n
-        return {name: s / n for name, (s, n) in sums.items()}
-
-
-@contextlib.contextmanager
-def firing_rates(
-    module: nn.Module, neurons: Iterable[nn.Module] | None = None
-) -> Iterator[SpikeRecord]:
-    r"""Record the spikes emitted by every snnTorch neuron in ``module``
-    (``snn.Leaky``, ``snn.Synaptic``, … and the variational neurons, output
-    layers included), or only by ``neurons`` if given, while the context is
-    open: the firing rate of a deterministic network, or of one sampled pass
-    of an SBNN.  (For an SBNN's firing *probabilities* use
-    :func:`~snntorch_bayes.record_firing`.)
-
-    .. math::
-
-        \bar z = \frac{1}{N}\sum_{\text{layers, steps, examples, units}} z
-
-    Example::
-
-        >>> import torch
-        >>> from snntorch_bayes.models import SpikingResNet, firing_rates
-        >>> net = SpikingResNet((1, 8, 8), 2, depth=1, width=4, variational=False)
-        >>> with firing_rates(net) as record:
-        ...     spk, mem = net(torch.rand(2, 1, 8, 8))
-        >>> 0.0 <= record.mean_firing_rate().item() <= 1.0
-        True
-    """
-    record = SpikeRecord()
-
-    def hook(name: str) -> Callable:
-        def store(_module: nn.Module, _args: tuple, out: object) -> None:
-            spk = out[0] if isinstance(out, tuple) else out
-            record.calls.append((name, spk.detach().float().mean(), spk.numel()))
-
-        return store
-
-    chosen = None if neurons is None else {id(m) for m in neurons}
-    handles = [
-        m.register_forward_hook(hook(name))
-        for name, m in module.named_modules()
-        if isinstance(m, snn.SpikingNeuron) and (chosen is None or id(m) in chosen)
-    ]
-    try:
-        yield record
-    finally:
-        for h in handles:
-            h.remove()

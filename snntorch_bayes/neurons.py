@@ -55,10 +55,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 
 import torch
 from snntorch import Leaky, Synaptic
+from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from snntorch_bayes.functional import gaussian_weighted_density, normal_cdf
 from snntorch_bayes.gaussian import GaussianCurrent, check_current
@@ -227,7 +230,6 @@ class _VariationalNeuron(Variational):
     """What both variational neurons share."""
 
     spike_grad: IWST
-    _firing_record = None
 
     def __setattr__(self, name: str, value: object) -> None:
         # after construction, an option the constructor would reject raises
@@ -242,8 +244,28 @@ class _VariationalNeuron(Variational):
             self._prepare()
 
     def _prepare(self) -> None:
-        """Create the autograd function now, outside any compiled region."""
+        """Create the autograd function (and the hook registry) now, outside
+        any compiled region."""
         _sampled_spike(self.spike_grad.p, self.spike_grad.max_weight)
+        if "_probability_hooks" not in self.__dict__:
+            self.__dict__["_probability_hooks"] = OrderedDict()
+
+    def register_probability_hook(
+        self, hook: Callable[[nn.Module, torch.Tensor], None]
+    ) -> RemovableHandle:
+        r"""Call ``hook(neuron, prob)`` at every ``"sample"``-mode step with
+        the firing probability :math:`\pi = \Phi\bigl((\mu - \theta)/\sqrt{v}\bigr)`
+        of the membrane mean :math:`\mu` and variance :math:`v` (with its
+        autograd graph), as ``register_forward_hook`` does for outputs;
+        :func:`~snntorch_bayes.record_firing` uses it.
+
+        :return: a handle whose ``remove()`` removes the hook
+        """
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(self._probability_hooks)
+        self._probability_hooks[handle.id] = hook
+        return handle
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -277,9 +299,11 @@ class _VariationalNeuron(Variational):
             std = mu.new_tensor(std)
         g = self.spike_grad
         spk, mem = _sampled_spike(g.p, g.max_weight).apply(mu, std, eps, self.threshold)
-        if self._firing_record is not None:
+        if self._probability_hooks:
             a = (mu - self.threshold) / std.clamp_min(torch.finfo(std.dtype).tiny)
-            self._firing_record.add(self, normal_cdf(a))
+            prob = normal_cdf(a)
+            for hook in self._probability_hooks.values():
+                hook(self, prob)
         return spk * self.graded_spikes_factor, mem
 
     def _fire(self, mem: torch.Tensor) -> torch.Tensor:

@@ -558,7 +558,7 @@ def test_record_firing_gives_phi_of_a_and_the_bias_penalty():
             prev = mem if mem.numel() else torch.zeros(3, 5)
             _, mem = lif(cur, mem)
     assert len(record.probabilities) == 3
-    assert lif._firing_record is None  # detached on exit
+    assert not lif._probability_hooks and not lif._forward_hooks  # removed on exit
     std, _ = seen[0]
     want = normal_cdf((cur.mean - THETA) / std)  # step 0: mem 0, no reset
     torch.testing.assert_close(record.probabilities[0], want)

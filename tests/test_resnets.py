@@ -13,7 +13,7 @@ from torch import nn
 
 import snntorch_bayes as sb
 from snntorch_bayes.layers import Variational
-from snntorch_bayes.models import BinaryResNet, SpikingResNet, firing_rates
+from snntorch_bayes.models import BinaryResNet, SpikingResNet
 from snntorch_bayes.training import membrane_ce_loss
 
 SHAPE = (2, 12, 12)  # a conv stem of stride 2 -> a 6x6 stream
@@ -253,7 +253,7 @@ def test_neurons_start_near_half_firing():
     x = torch.rand(64, *SHAPE)
     for variational in (True, False):
         net = BinaryResNet(SHAPE, 3, 4, 16, variational=variational)
-        with firing_rates(net) as record, torch.no_grad():
+        with sb.record_firing(net) as record, torch.no_grad():
             net(x)
         assert 0.3 < record.mean_firing_rate().item() < 0.7
 
@@ -261,7 +261,7 @@ def test_neurons_start_near_half_firing():
 @pytest.mark.parametrize(("kind", "extra"), KINDS)
 def test_firing_rates_and_record_firing(kind, extra):
     twin = make(kind, variational=False, **extra)
-    with firing_rates(twin) as record:
+    with sb.record_firing(twin) as record:
         out = twin(torch.rand(4, *SHAPE))
     steps = 1 if kind == "binary" else 3
     neuron_layers = 2 + 1 + (kind == "spiking")  # blocks, head, output layer
@@ -277,15 +277,15 @@ def test_firing_rates_and_record_firing(kind, extra):
     assert len(probabilities.probabilities) == steps * neuron_layers
     assert 0.0 < probabilities.mean_firing_probability().item() < 1.0
     with pytest.raises(ValueError, match="nothing recorded"):
-        firing_rates(twin).__enter__().mean_firing_rate()
+        sb.record_firing(twin).__enter__().mean_firing_rate()
 
 
 def test_firing_rates_of_chosen_neurons_and_clear():
     net = make("spiking", variational=False)
     x = torch.rand(4, *SHAPE)
-    with firing_rates(net, [net.out]) as record:
+    with sb.record_firing(net, [net.out]) as record:
         spk, _ = net(x)
-        assert {name for name, _, _ in record.calls} == {"out"}
+        assert {c.name for c in record.calls} == {"out"}
         torch.testing.assert_close(record.mean_firing_rate(), spk.mean())
         record.clear()
         with pytest.raises(ValueError, match="nothing recorded"):
