@@ -109,9 +109,9 @@ def scale_prior(net: nn.Module, factor: float) -> None:
     """Multiply every variational layer's prior std (weights and bias) by ``factor``."""
     for m in net.modules():
         if isinstance(m, (sb.BayesLinear, sb.BayesConv2d)):
-            m.prior = sb.GaussianPrior(std=m.prior.std * factor)
+            m.prior = sb.GaussianPrior(std=float(m.prior.stddev) * factor)
             if m.bias_prior is not None:
-                m.bias_prior = sb.GaussianPrior(std=m.bias_prior.std * factor)
+                m.bias_prior = sb.GaussianPrior(std=float(m.bias_prior.stddev) * factor)
 
 
 def study_config(spec: str) -> dict:

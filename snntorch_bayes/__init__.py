@@ -48,6 +48,7 @@ from snntorch_bayes.inference import (
     ELBO,
     kl_divergence,
     mc_logits,
+    model_kl,
     sampling,
     set_mode,
     to_snntorch,
@@ -60,7 +61,7 @@ from snntorch_bayes.layers import (
     Flatten,
     GaussianPrior,
     MaxPool2d,
-    Prior,
+    MeanFieldNormal,
 )
 from snntorch_bayes.monitor import FiringRecord, record_firing
 from snntorch_bayes.neurons import VariationalLeaky, VariationalSynaptic
@@ -78,7 +79,7 @@ __all__ = [
     "GaussianPrior",
     "LayerInit",
     "MaxPool2d",
-    "Prior",
+    "MeanFieldNormal",
     "VariationalLeaky",
     "VariationalSynaptic",
     "__version__",
@@ -98,6 +99,7 @@ __all__ = [
     "max_pool2d",
     "mc_logits",
     "measure",
+    "model_kl",
     "models",
     "monitor",
     "neurons",

@@ -42,7 +42,7 @@ from torch import nn
 from snntorch_bayes import calibration, datasets
 from snntorch_bayes._checks import check_int
 from snntorch_bayes.gaussian import GaussianCurrent
-from snntorch_bayes.inference import ELBO, kl_divergence, mc_logits
+from snntorch_bayes.inference import ELBO, mc_logits, model_kl
 from snntorch_bayes.init import initialize, measure
 from snntorch_bayes.layers import BayesLinear
 from snntorch_bayes.models import FastSigmoid
@@ -280,7 +280,7 @@ def train_run(
         "first_grad_start": first_grad[0] if first_grad else math.nan,
         "first_grad_mean": sum(first_grad) / max(len(first_grad), 1),
         "diverged_at": diverged,
-        "kl_per_example": float(kl_divergence(net).detach()) / n if net.variational else 0.0,
+        "kl_per_example": float(model_kl(net).detach()) / n if net.variational else 0.0,
     }
     for split in ("val", "test"):
         xs, ys = data[split]

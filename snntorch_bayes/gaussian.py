@@ -41,7 +41,6 @@ __all__ = [
     "GaussianCurrent",
     "avg_pool2d",
     "flatten",
-    "gaussian_kl",
     "lrt_conv2d",
     "lrt_linear",
     "max_pool2d",
@@ -303,27 +302,3 @@ def flatten(
 ) -> torch.Tensor | GaussianCurrent:
     """:func:`torch.flatten` for tensors and Gaussian currents."""
     return input_.flatten(start_dim, end_dim)
-
-
-def gaussian_kl(
-    mean: torch.Tensor, std: torch.Tensor, prior_mean: float, prior_std: float
-) -> torch.Tensor:
-    r"""Closed-form :math:`\sum \mathrm{KL}\bigl(\mathcal N(\mu, \sigma^2)\,\|\,
-    \mathcal N(\mu_p, \sigma_p^2)\bigr)`, **summed** over all elements:
-
-    .. math::
-
-        \mathrm{KL} = \sum_i \log\frac{\sigma_p}{\sigma_i}
-        + \frac{\sigma_i^2 + (\mu_i - \mu_p)^2}{2\sigma_p^2} - \frac12 .
-
-    Example::
-
-        >>> import torch
-        >>> from snntorch_bayes.gaussian import gaussian_kl
-        >>> gaussian_kl(torch.zeros(3), torch.ones(3), 0.0, 1.0).item()
-        0.0
-    """
-    ratio = std / prior_std
-    return (
-        0.5 * (ratio.square() + ((mean - prior_mean) / prior_std).square()) - ratio.log() - 0.5
-    ).sum()

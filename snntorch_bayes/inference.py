@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import warnings
 from collections.abc import Callable, Iterator
 
 import torch
@@ -42,23 +43,26 @@ __all__ = [
     "ELBO",
     "kl_divergence",
     "mc_logits",
+    "model_kl",
     "sampling",
     "set_mode",
     "to_snntorch",
 ]
 
 
-def kl_divergence(module: nn.Module) -> torch.Tensor:
+def model_kl(module: nn.Module) -> torch.Tensor:
     r""":math:`\mathrm{KL}(q\,\|\,p)` of every variational layer in ``module``
     (itself included), **summed** over layers and over every weight and bias
-    element.  A model with no variational layer gives a zero tensor.
+    element (each layer's ``kl_divergence()``, i.e.
+    ``torch.distributions.kl_divergence`` of its posteriors from its
+    priors).  A model with no variational layer gives a zero tensor.
 
     Example::
 
         >>> import torch
         >>> import snntorch_bayes as sb
         >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
-        >>> sb.kl_divergence(net).item() > 0
+        >>> sb.model_kl(net).item() > 0
         True
     """
     if not isinstance(module, nn.Module):
@@ -73,6 +77,17 @@ def kl_divergence(module: nn.Module) -> torch.Tensor:
         p = next(module.parameters(), None)
         return torch.zeros((), device=None if p is None else p.device)
     return total
+
+
+def kl_divergence(module: nn.Module) -> torch.Tensor:
+    """Deprecated name of :func:`model_kl` (it shadowed
+    ``torch.distributions.kl_divergence``); warns and calls it."""
+    warnings.warn(
+        "snntorch_bayes.kl_divergence is deprecated: use snntorch_bayes.model_kl",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return model_kl(module)
 
 
 class ELBO:
@@ -127,7 +142,7 @@ class ELBO:
     def __call__(
         self, data_loss: torch.Tensor, model: nn.Module, step: int | None = None
     ) -> torch.Tensor:
-        """``data_loss + kl_weight(step) * kl_divergence(model) / num_train``;
+        """``data_loss + kl_weight(step) * model_kl(model) / num_train``;
         ``data_loss`` must be a scalar (the mean over the batch)."""
         if not isinstance(data_loss, torch.Tensor) or data_loss.dim() != 0:
             shape = tuple(data_loss.shape) if isinstance(data_loss, torch.Tensor) else None
@@ -135,7 +150,7 @@ class ELBO:
                 "data_loss must be a scalar tensor (reduce it over the batch, e.g. "
                 f"reduction='mean'), got {type(data_loss).__name__} of shape {shape}"
             )
-        return data_loss + self.kl_weight(step) * kl_divergence(model) / self.num_train
+        return data_loss + self.kl_weight(step) * model_kl(model) / self.num_train
 
     def __repr__(self) -> str:
         return (

@@ -1,5 +1,6 @@
 r"""Variational layers: :class:`BayesLinear` and :class:`BayesConv2d` with a
-mean-field Gaussian posterior, local reparameterisation and a closed-form KL,
+mean-field Gaussian posterior, local reparameterisation and a closed-form KL
+(``torch.distributions.kl_divergence`` from any registered prior),
 plus pooling and flattening modules that pass Gaussian currents through.
 
 Every variational module (these layers and the neurons of
@@ -25,13 +26,13 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.distributions import Distribution, Normal, kl_divergence, register_kl
 from torch.nn.modules.utils import _pair
 
 from snntorch_bayes._checks import check_bool, check_std
 from snntorch_bayes.gaussian import (
     GaussianCurrent,
     avg_pool2d,
-    gaussian_kl,
     lrt_conv2d,
     lrt_linear,
     max_pool2d,
@@ -45,7 +46,7 @@ __all__ = [
     "Flatten",
     "GaussianPrior",
     "MaxPool2d",
-    "Prior",
+    "MeanFieldNormal",
     "Variational",
 ]
 
@@ -87,25 +88,25 @@ class Variational:
 # --------------------------------------------------------------------------
 
 
-class Prior:
-    """A prior over weights: subclasses give the KL from a mean-field
-    Gaussian posterior, summed over elements."""
+class GaussianPrior(Normal):
+    r"""Isotropic Gaussian prior :math:`p(w) = \mathcal N(\mu_p, \sigma_p^2)`:
+    a ``torch.distributions.Normal`` with scalar, checked parameters (kept
+    in float64, so that a float64 layer's KL is exact; a float32 layer
+    computes its KL in float32).
 
-    def kl(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-        """:math:`\\sum \\mathrm{KL}(\\mathcal N(\\mu, \\sigma^2) \\| p)`."""
-        raise NotImplementedError
-
-
-class GaussianPrior(Prior):
-    r"""Isotropic Gaussian prior :math:`p(w) = \mathcal N(\mu_p, \sigma_p^2)`.
+    Any ``torch.distributions.Distribution`` with a scalar event serves as
+    a prior, as long as ``torch.distributions.kl_divergence`` knows its pair
+    with ``Normal`` (register a new pair with
+    ``torch.distributions.register_kl``).
 
     Example::
 
         >>> import torch
+        >>> from torch.distributions import Normal, kl_divergence
         >>> from snntorch_bayes import GaussianPrior
         >>> prior = GaussianPrior(std=0.5)
-        >>> round(prior.kl(torch.zeros(2), torch.full((2,), 0.5)).item(), 6)
-        0.0
+        >>> kl_divergence(Normal(torch.zeros(2), torch.full((2,), 0.5)), prior)
+        tensor([0., 0.])
 
     :param std: :math:`\sigma_p`, in ``[1e-30, 1e15]``. Defaults to 1
     :param mean: :math:`\mu_p`. Defaults to 0
@@ -115,22 +116,66 @@ class GaussianPrior(Prior):
         std = check_std("std", std)
         if isinstance(mean, bool) or not (isinstance(mean, (int, float)) and math.isfinite(mean)):
             raise ValueError(f"mean must be a finite number, got {mean!r}")
-        self.std = float(std)
-        self.mean = float(mean)
-
-    def kl(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-        return gaussian_kl(mean, std, self.mean, self.std)
+        loc, scale = (torch.tensor(float(v), dtype=torch.float64) for v in (mean, std))
+        super().__init__(loc, scale, validate_args=False)
 
     def __repr__(self) -> str:
-        return f"GaussianPrior(std={self.std:.4g}, mean={self.mean:.4g})"
+        return f"GaussianPrior(std={float(self.scale):.4g}, mean={float(self.loc):.4g})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GaussianPrior) and (self.std, self.mean) == (
-            other.std,
-            other.mean,
+        return isinstance(other, GaussianPrior) and (float(self.scale), float(self.loc)) == (
+            float(other.scale),
+            float(other.loc),
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class MeanFieldNormal(Normal):
+    r"""The mean-field Gaussian posterior :math:`q(w) = \mathcal N(\mu, \sigma^2)`
+    of a variational layer's weights (see
+    ``BayesLinear.posteriors()``): a ``torch.distributions.Normal`` whose
+    KL from a ``Normal`` prior stays finite for the whole range of standard
+    deviations the layers accept.  (PyTorch's ``Normal``-``Normal`` KL
+    takes the logarithm of the *squared* ratio of the standard deviations,
+    which underflows in float32 once the ratio is below about 1e-19; this
+    pair's KL, registered with ``torch.distributions.register_kl``, takes
+    the logarithm of the ratio.)"""
+
+    def __init__(self, loc: torch.Tensor, scale: torch.Tensor) -> None:
+        super().__init__(loc, scale, validate_args=False)
+
+
+@register_kl(MeanFieldNormal, Normal)
+def _kl_mean_field_normal(q: MeanFieldNormal, p: Normal) -> torch.Tensor:
+    r"""Elementwise :math:`\mathrm{KL}\bigl(\mathcal N(\mu, \sigma^2)\,\|\,
+    \mathcal N(\mu_p, \sigma_p^2)\bigr) = \log\frac{\sigma_p}{\sigma}
+    + \frac{\sigma^2 + (\mu - \mu_p)^2}{2\sigma_p^2} - \frac12`."""
+    ratio = q.scale / p.scale
+    return 0.5 * (ratio.square() + ((q.loc - p.loc) / p.scale).square()) - ratio.log() - 0.5
+
+
+def _check_prior(name: str, prior: object) -> Distribution:
+    """``prior`` if it can be a layer's prior: a distribution with a scalar
+    event whose KL from a ``Normal`` is registered."""
+    if not isinstance(prior, Distribution):
+        raise ValueError(
+            f"{name} must be a torch.distributions.Distribution (e.g. "
+            f"snntorch_bayes.GaussianPrior), got {prior!r}"
+        )
+    if prior.event_shape != torch.Size():
+        raise ValueError(
+            f"{name} must have a scalar event (one weight per draw), got event shape "
+            f"{tuple(prior.event_shape)}"
+        )
+    try:
+        kl_divergence(MeanFieldNormal(torch.zeros(()), torch.ones(())), prior)
+    except NotImplementedError:
+        raise ValueError(
+            f"{name}: torch.distributions has no KL from a Normal to {type(prior).__name__}; "
+            "register one with torch.distributions.register_kl"
+        ) from None
+    return prior
 
 
 def _rho(std: float) -> float:
@@ -165,21 +210,15 @@ class _BayesLayer(Variational, nn.Module):
         self,
         shape: tuple[int, ...],
         bias: bool,
-        prior: Prior | None,
+        prior: Distribution | None,
         posterior_std: float | None,
         factory: dict,
-        bias_prior: Prior | None = None,
+        bias_prior: Distribution | None = None,
     ) -> None:
         fan_in = math.prod(shape[1:])
         check_bool("bias", bias)
         if prior is None:
             prior = GaussianPrior(std=1.0 / math.sqrt(fan_in))
-        if not isinstance(prior, Prior):
-            raise ValueError(f"prior must be a snntorch_bayes Prior or None, got {prior!r}")
-        if bias_prior is not None and not isinstance(bias_prior, Prior):
-            raise ValueError(
-                f"bias_prior must be a snntorch_bayes Prior or None, got {bias_prior!r}"
-            )
         if posterior_std is None:
             posterior_std = 0.5 / math.sqrt(fan_in)
         posterior_std = check_std("posterior_std", posterior_std)
@@ -232,14 +271,40 @@ class _BayesLayer(Variational, nn.Module):
         bias_std = self.bias_std
         return self.weight_std.square(), None if bias_std is None else bias_std.square()
 
+    @property
+    def prior(self) -> Distribution:
+        """The weights' prior (and the bias's, unless :attr:`bias_prior` is
+        set); setting it checks it as the constructor does."""
+        return self.__dict__["_prior"]
+
+    @prior.setter
+    def prior(self, value: Distribution) -> None:
+        self.__dict__["_prior"] = _check_prior("prior", value)
+
+    @property
+    def bias_prior(self) -> Distribution | None:
+        """The bias's own prior, or ``None`` for :attr:`prior`."""
+        return self.__dict__["_bias_prior"]
+
+    @bias_prior.setter
+    def bias_prior(self, value: Distribution | None) -> None:
+        self.__dict__["_bias_prior"] = None if value is None else _check_prior("bias_prior", value)
+
+    def posteriors(self) -> dict[str, MeanFieldNormal]:
+        r"""The posterior of each parameter, ``{"weight": q(W), "bias": q(b)}``
+        (no ``"bias"`` without a bias), as distributions."""
+        out = {"weight": MeanFieldNormal(self.weight_mean, self.weight_std)}
+        if self.bias_mean is not None:
+            out["bias"] = MeanFieldNormal(self.bias_mean, self.bias_std)
+        return out
+
     def kl_divergence(self) -> torch.Tensor:
         r""":math:`\mathrm{KL}(q\,\|\,p)` of weights and bias, summed over
-        every element."""
-        kl = self.prior.kl(self.weight_mean, self.weight_std)
-        if self.bias_mean is not None:
-            bias_prior = self.prior if self.bias_prior is None else self.bias_prior
-            kl = kl + bias_prior.kl(self.bias_mean, self.bias_std)
-        return kl
+        every element: ``torch.distributions.kl_divergence`` of each
+        posterior (:meth:`posteriors`) from its prior."""
+        bias_prior = self.prior if self.bias_prior is None else self.bias_prior
+        priors = {"weight": self.prior, "bias": bias_prior}
+        return sum(kl_divergence(q, priors[name]).sum() for name, q in self.posteriors().items())
 
 
 def _bias_prior_repr(layer: _BayesLayer) -> str:
@@ -296,9 +361,9 @@ class BayesLinear(_BayesLayer):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         *,
-        prior: Prior | None = None,
+        prior: Distribution | None = None,
         posterior_std: float | None = None,
-        bias_prior: Prior | None = None,
+        bias_prior: Distribution | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
@@ -390,9 +455,9 @@ class BayesConv2d(_BayesLayer):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         *,
-        prior: Prior | None = None,
+        prior: Distribution | None = None,
         posterior_std: float | None = None,
-        bias_prior: Prior | None = None,
+        bias_prior: Distribution | None = None,
     ) -> None:
         super().__init__()
         if padding_mode != "zeros":

@@ -488,7 +488,7 @@ class BinaryResNet(_ResNet):
         >>> net = BinaryResNet((1, 28, 28), 10, depth=4, width=8)
         >>> net(torch.rand(2, 1, 28, 28)).shape
         torch.Size([2, 10])
-        >>> bool(sb.kl_divergence(net) > 0)
+        >>> bool(sb.model_kl(net) > 0)
         True
 
     :param in_shape: ``(C, H, W)`` of one input image

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import snntorch_bayes as sb
 from snntorch_bayes import surrogate
 from snntorch_bayes.models import FCSpikingNet
 from snntorch_bayes.training import membrane_ce_loss
@@ -96,3 +97,16 @@ def test_compiled_sbnn_has_no_graph_break_and_matches_eager(monkeypatch):
     assert torch.allclose(compiled, eager, rtol=1e-5)
     for p, g in zip(net.parameters(), grads, strict=True):
         assert torch.allclose(p.grad, g, rtol=1e-3, atol=1e-6)
+
+
+def test_compiled_model_kl_has_no_graph_break():
+    # the KL goes through torch.distributions (posteriors, the registered
+    # pair, a Laplace prior through torch's own pair) in one graph
+    torch._dynamo.reset()
+    net = torch.nn.Sequential(
+        sb.BayesLinear(8, 4),
+        sb.VariationalLeaky(0.9),
+        sb.BayesLinear(4, 3, prior=torch.distributions.Laplace(0.0, 0.5)),
+    )
+    compiled = torch.compile(lambda: sb.model_kl(net), fullgraph=True)
+    torch.testing.assert_close(compiled(), sb.model_kl(net))

@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from snntorch_bayes.inference import ELBO, kl_divergence
+from snntorch_bayes.inference import ELBO, model_kl
 from snntorch_bayes.models import BayesFCSpikingNet
 from snntorch_bayes.training import membrane_ce_loss
 
@@ -93,7 +93,7 @@ def _ddp_worker(rank: int, setup_path: str, rendezvous: str, out_dir: str) -> No
         _install_noise(model, setup["noise"], rows)
         ddp = DistributedDataParallel(model)
         _, mem_rec = ddp(setup["x"][rows])
-        kl = kl_divergence(ddp.module)
+        kl = model_kl(ddp.module)
         loss = ELBO(num_train=NUM_TRAIN)(membrane_ce_loss(mem_rec, setup["y"][rows]), ddp.module)
         loss.backward()  # DDP all-reduces (averages) the gradients here
         torch.save(
@@ -138,7 +138,7 @@ def test_ddp_two_processes_match_one_process_on_the_global_batch(tmp_path, monke
     # the reference: one process, the whole batch
     _install_noise(model, noise, slice(None))
     spk_rec, mem_rec = model(x)
-    kl_ref = kl_divergence(model).detach()
+    kl_ref = model_kl(model).detach()
     ELBO(num_train=NUM_TRAIN)(membrane_ce_loss(mem_rec, y), model).backward()
     grads_ref = _grads(model)
     # a meaningful case: the network spikes and every parameter gets a gradient

@@ -16,7 +16,7 @@ from torch.distributions import Normal
 
 import snntorch_bayes as sb
 from snntorch_bayes import gaussian
-from snntorch_bayes.layers import MODES, Prior, Variational
+from snntorch_bayes.layers import MODES, Variational
 
 F64 = torch.float64
 #: Monte-Carlo weight samples per moment check.
@@ -186,7 +186,8 @@ def test_lrt_conv2d_equals_two_separate_convolutions(groups, stride, padding, di
 def _reference_kl(layer) -> torch.Tensor:
     # float64 prior parameters: Normal(0.1, 0.3) of Python floats would be float32
     prior = Normal(
-        torch.tensor(layer.prior.mean, dtype=F64), torch.tensor(layer.prior.std, dtype=F64)
+        torch.tensor(float(layer.prior.loc), dtype=F64),
+        torch.tensor(float(layer.prior.scale), dtype=F64),
     )
     total = torch.distributions.kl_divergence(
         Normal(layer.weight_mean, layer.weight_std), prior
@@ -221,8 +222,8 @@ def test_kl_divergence_equals_torch_distributions(prior):
         torch.testing.assert_close(layer.kl_divergence(), _reference_kl(layer), rtol=1e-12, atol=0)
     model = nn.Sequential(layers[0], nn.ReLU(), nn.Sequential(layers[1], sb.Flatten()), *layers[2:])
     expected = sum(_reference_kl(layer) for layer in layers)
-    torch.testing.assert_close(sb.kl_divergence(model), expected, rtol=1e-12, atol=0)
-    torch.testing.assert_close(sb.kl_divergence(layers[2]), _reference_kl(layers[2]))
+    torch.testing.assert_close(sb.model_kl(model), expected, rtol=1e-12, atol=0)
+    torch.testing.assert_close(sb.model_kl(layers[2]), _reference_kl(layers[2]))
 
 
 def test_kl_divergence_is_zero_when_the_posterior_equals_the_prior():
@@ -255,7 +256,7 @@ def test_kl_divergence_gradient_equals_torch_distributions(prior):
 
 def test_kl_divergence_of_a_model_without_variational_layers_is_a_zero_tensor():
     for model in (nn.Sequential(nn.Linear(3, 2), nn.ReLU()), nn.ReLU(), sb.MaxPool2d(2)):
-        kl = sb.kl_divergence(model)
+        kl = sb.model_kl(model)
         assert isinstance(kl, torch.Tensor) and kl.shape == () and kl.item() == 0.0
 
 
@@ -555,7 +556,7 @@ def test_round_trip_reproduces_outputs_in_both_modes(name, copier):
     for m, c in zip(module.modules(), clone.modules(), strict=True):
         assert getattr(m, "prior", None) == getattr(c, "prior", None)
         assert getattr(m, "mode", None) == getattr(c, "mode", None)
-    torch.testing.assert_close(sb.kl_divergence(clone), sb.kl_divergence(module), rtol=0, atol=0)
+    torch.testing.assert_close(sb.model_kl(clone), sb.model_kl(module), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("copier", [_pickle, _torch_save], ids=["pickle", "torch.save"])
@@ -563,7 +564,9 @@ def test_round_trip_of_priors_currents_and_shape_modules(copier):
     prior = sb.GaussianPrior(std=0.3, mean=-0.2)
     clone = copier(prior)
     assert clone == prior and type(clone) is sb.GaussianPrior and repr(clone) == repr(prior)
-    assert type(copier(Prior())) is Prior
+    q = sb.BayesLinear(3, 2).posteriors()["weight"]
+    q_clone = copier(q)
+    assert type(q_clone) is sb.MeanFieldNormal and torch.equal(q_clone.scale, q.scale)
     cur = _random_current((2, 3))
     cur_clone = copier(cur)
     assert type(cur_clone) is sb.GaussianCurrent and _same(cur_clone, cur)
@@ -655,7 +658,7 @@ def test_layers_run_on_every_device(device):
     assert cur.device.type == device
     torch.testing.assert_close(cur.mean.cpu(), expected.mean, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(cur.var.cpu(), expected.var, rtol=1e-12, atol=1e-12)
-    assert sb.kl_divergence(moved).device.type == device
+    assert sb.model_kl(moved).device.type == device
 
 
 def test_repr_shows_prior_and_mode():
@@ -773,3 +776,78 @@ def test_unbatched_conv_input_works_in_both_modes():
     batched = conv(x.unsqueeze(0))
     assert torch.equal(cur.mean, batched.mean[0]) and torch.equal(cur.var, batched.var[0])
     assert conv.eval()(x).shape == (3, 4, 4)
+
+
+# --------------------------------------------------------------------------
+# Priors are torch.distributions; the KL is torch.distributions.kl_divergence
+# --------------------------------------------------------------------------
+
+
+def test_any_distribution_with_a_registered_kl_is_a_prior():
+    layer = sb.BayesLinear(5, 4, dtype=F64, prior=torch.distributions.Laplace(0.0, 0.4))
+    _set_random_posterior(layer)
+    kl = torch.distributions.kl_divergence
+    want = kl(Normal(layer.weight_mean, layer.weight_std), layer.prior).sum()
+    want = want + kl(Normal(layer.bias_mean, layer.bias_std), layer.prior).sum()
+    torch.testing.assert_close(layer.kl_divergence(), want, rtol=1e-12, atol=0)
+    q = layer.posteriors()
+    assert set(q) == {"weight", "bias"} and isinstance(q["weight"], Normal)
+    assert torch.equal(q["weight"].loc, layer.weight_mean)
+    assert torch.equal(q["bias"].scale, layer.bias_std)
+    assert set(sb.BayesConv2d(2, 3, 3, bias=False).posteriors()) == {"weight"}
+
+
+class _NoKL(torch.distributions.Distribution):
+    arg_constraints: dict = {}  # noqa: RUF012
+
+    def __init__(self):
+        super().__init__(validate_args=False)
+
+
+@pytest.mark.parametrize(
+    ("prior", "match"),
+    [
+        ("N(0, 1)", r"prior must be a torch\.distributions\.Distribution"),
+        (0.5, r"prior must be a torch\.distributions\.Distribution"),
+        (
+            torch.distributions.MultivariateNormal(torch.zeros(2), torch.eye(2)),
+            r"prior must have a scalar event .* \(2,\)",
+        ),
+        (_NoKL(), r"prior: torch\.distributions has no KL from a Normal to _NoKL.*register_kl"),
+    ],
+)
+def test_bad_priors_are_rejected_at_construction_and_when_set(prior, match):
+    with pytest.raises(ValueError, match=match):
+        sb.BayesLinear(3, 2, prior=prior)
+    with pytest.raises(ValueError, match=match.replace("prior", "bias_prior", 1)):
+        sb.BayesConv2d(1, 2, 3, bias_prior=prior)
+    layer = sb.BayesLinear(3, 2)
+    with pytest.raises(ValueError, match=match):
+        layer.prior = prior
+    assert layer.prior == sb.GaussianPrior(std=1 / math.sqrt(3))  # unchanged
+
+
+def test_the_posterior_kl_is_finite_where_torch_normal_kl_underflows():
+    # PyTorch's Normal-Normal KL takes log((sigma/sigma_p)^2): 0 in float32
+    # below a ratio of about 1e-19; the posterior's registered KL does not
+    mean, std = torch.zeros(3), torch.full((3,), 1e-25)
+    prior = sb.GaussianPrior(std=1.0)
+    torch_kl = torch.distributions.kl_divergence(Normal(mean, std), prior)
+    ours = torch.distributions.kl_divergence(sb.MeanFieldNormal(mean, std), prior)
+    assert torch.isinf(torch_kl).all()
+    want = math.log(1e25) - 0.5  # log(sigma_p / sigma) + sigma^2 / 2 - 1/2
+    torch.testing.assert_close(ours, torch.full((3,), want), rtol=1e-6, atol=0)
+
+
+def test_kl_divergence_is_a_deprecated_alias_of_model_kl():
+    net = nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
+    with pytest.warns(DeprecationWarning, match="use snntorch_bayes.model_kl"):
+        kl = sb.kl_divergence(net)
+    assert torch.equal(kl, sb.model_kl(net))
+
+
+def test_a_float32_layer_computes_its_kl_in_float32_and_float64_exactly():
+    prior = sb.GaussianPrior(std=0.3, mean=0.1)
+    assert prior.scale.dtype == F64  # exact for float64 layers
+    assert sb.BayesLinear(3, 2, prior=prior).kl_divergence().dtype == torch.float32
+    assert sb.BayesLinear(3, 2, prior=prior, dtype=F64).kl_divergence().dtype == F64

@@ -632,7 +632,7 @@ def test_spike_grad_must_be_a_gaussian_deterministic_iw_st():
 def test_elbo_scales_the_summed_kl_by_the_training_set_size():
     net = sb.BayesLinear(4, 3)
     data = torch.tensor(1.5)
-    kl = sb.kl_divergence(net)
+    kl = sb.model_kl(net)
     elbo = sb.ELBO(num_train=1000, warmup_steps=10, kl_scale=1.0)
     torch.testing.assert_close(elbo(data, net), data + kl / 1000)
     torch.testing.assert_close(elbo(data, net, step=4), data + 0.5 * kl / 1000)
@@ -647,7 +647,7 @@ def test_elbo_default_is_tempered_by_a_tenth():
     multiplies the warm-up fraction."""
     net = sb.BayesLinear(4, 3)
     data = torch.tensor(0.7)
-    kl = sb.kl_divergence(net)
+    kl = sb.model_kl(net)
     elbo = sb.ELBO(num_train=500)
     assert elbo.kl_scale == 0.1 and "kl_scale=0.1" in repr(elbo)
     torch.testing.assert_close(elbo(data, net), data + 0.1 * kl / 500)

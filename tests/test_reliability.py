@@ -86,9 +86,9 @@ def test_elbo_rejects_a_negative_step_and_an_unreduced_loss():
 
 
 @pytest.mark.parametrize("bad", [None, "net", 3])
-def test_kl_divergence_and_elbo_reject_what_is_not_a_module(bad):
+def test_model_kl_and_elbo_reject_what_is_not_a_module(bad):
     with pytest.raises(TypeError, match=r"module must be a torch.nn.Module, got"):
-        sb.kl_divergence(bad)
+        sb.model_kl(bad)
     with pytest.raises(TypeError, match=r"module must be a torch.nn.Module, got"):
         sb.ELBO(num_train=10)(torch.tensor(1.0), bad)
 

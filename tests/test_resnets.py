@@ -178,14 +178,14 @@ def test_bad_spiking_arguments(kwargs, message):
 @pytest.mark.parametrize(("kind", "extra"), KINDS)
 def test_kl_only_for_the_sbnn_and_the_elbo_backpropagates(kind, extra):
     sbnn = make(kind, **extra)
-    kl = sb.kl_divergence(sbnn)
+    kl = sb.model_kl(sbnn)
     assert kl.item() > 0
     x, y = torch.rand(4, *SHAPE), torch.tensor([0, 1, 2, 0])
     sb.ELBO(num_train=100)(F.cross_entropy(logits(sbnn, x), y), sbnn).backward()
     assert sbnn.first_layer.weight_rho.grad is not None
     for variant in VARIANTS[1:]:
         twin = make(kind, **extra, **variant)
-        assert sb.kl_divergence(twin).item() == 0.0
+        assert sb.model_kl(twin).item() == 0.0
         assert not any(isinstance(m, Variational) for m in twin.modules())
 
 
