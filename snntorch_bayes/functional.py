@@ -35,9 +35,12 @@ __all__ = [
     "fingerprint",
     "firing_probability",
     "gaussian_weighted_density",
+    "gumbel_rao_coefficient",
     "gumbel_rao_expectation",
+    "gumbel_rao_mc_coefficient",
     "gumbel_rao_table",
     "gumbel_rao_weight",
+    "iw_st_coefficient",
     "iw_weight",
     "log_cdf",
     "log_iw_weight",
@@ -207,12 +210,26 @@ _MILLS_SWITCH = {torch.float64: -26.0, torch.float32: -8.0}
 
 
 def gaussian_weighted_density(
-    signed: torch.Tensor, p: float, max_weight: float | None = None
+    signed: torch.Tensor,
+    p: float,
+    max_weight: float | None = None,
+    *,
+    nonnegative: bool = False,
+    scale: float = 1.0,
 ) -> torch.Tensor:
     r"""The IW-ST(p) coefficient of a Gaussian noisy neuron,
-    :math:`\varphi(s)\,\min\bigl((2\Phi(s))^{-p}, w_{\max}\bigr)`, where
+    :math:`\varphi(s)\,\min\bigl((2\Phi(s))^{-p}, w_{\max}\bigr) / \sigma`, where
     :math:`s = \pm a` is the signed argument of the sampled outcome
-    (:math:`P(z) = \Phi(s)`; :math:`\varphi(s) = \varphi(a)`).
+    (:math:`P(z) = \Phi(s)`; :math:`\varphi(s) = \varphi(a)`) and
+    :math:`\sigma` the noise ``scale`` (the coefficient per unit of
+    :math:`x = \sigma a`).
+
+    With ``nonnegative`` (a promise that every :math:`s \ge 0`, true for the
+    Heaviside outcome :math:`H(x)` evaluated at :math:`|a|`) the weight is
+    at most 1, so no clip applies, and a shorter formula runs: the backward
+    pass of the deterministic forward.  There :math:`\varphi/\sigma` is
+    floored at :math:`e \cdot \text{tiny}` (never a subnormal, which is slow
+    on CPUs).
 
     Written as :math:`\varphi^{1-p}\,(\varphi/\Phi)^p\,2^{-p}`: the inverse
     Mills ratio :math:`\varphi(s)/\Phi(s)` is computed directly down to
@@ -231,9 +248,11 @@ def gaussian_weighted_density(
     """
     dtype = _compute_dtype(signed)
     s = signed.to(dtype)
+    if nonnegative:
+        return _gaussian_iw_from_y(s * (1.0 / math.sqrt(2.0)), p, scale).to(signed.dtype)
     density = exp_normal(-0.5 * s * s) * (1.0 / math.sqrt(2.0 * math.pi))
     if p == 0.0:
-        return density.to(signed.dtype)
+        return _per_scale(density.to(signed.dtype), scale)
     tail = s < _MILLS_SWITCH[dtype]
     mills = density / normal_cdf(s)  # phi(s) / Phi(s)
     # the tail is an outcome of probability < 1e-15 (float32): on the CPU, skip
@@ -250,7 +269,27 @@ def gaussian_weighted_density(
         out = exp_normal((1.0 - p) * log_density + p * (torch.log(mills) - _LOG2))
     if max_weight is not None:
         out = torch.minimum(out, density * max_weight)
-    return out.to(signed.dtype)
+    return _per_scale(out.to(signed.dtype), scale)
+
+
+def _per_scale(coefficient: torch.Tensor, scale: float) -> torch.Tensor:
+    return coefficient if scale == 1.0 else coefficient * (1.0 / scale)
+
+
+def _gaussian_iw_from_y(y: torch.Tensor, p: float, scale: float) -> torch.Tensor:
+    r""":func:`gaussian_weighted_density` for :math:`s \ge 0`, given
+    :math:`y = s/\sqrt2` (a temporary it overwrites), in few elementwise
+    operations: :math:`\varphi(s)/\sigma = e^{-y^2}/(\sigma\sqrt{2\pi})`
+    and :math:`2\Phi(s) = 1 + \mathrm{erf}(y)`."""
+    log_norm = y.new_full((), -math.log(scale * math.sqrt(2.0 * math.pi)))
+    floor = math.log(torch.finfo(y.dtype).tiny) + 1.0
+    density = torch.addcmul(log_norm, y, y, value=-1.0).clamp_min_(floor).exp_()
+    if p == 0.0:
+        return density
+    weight = y.erf_().add_(1.0)
+    if p == 1.0:
+        return density.div_(weight)
+    return density.mul_(weight.pow_(-p))
 
 
 # --------------------------------------------------------------------------
@@ -533,7 +572,11 @@ def gumbel_rao_expectation(
     dtype = _compute_dtype(a)
     a_c = a.to(dtype)
     if tau == 1.0:
-        out = agr_ratio_nonnegative(torch.sigmoid(-a_c)) if nonnegative else _agr_ratio_tau1(a_c)
+        out = (
+            agr_ratio_nonnegative(torch.neg(a_c).sigmoid_())
+            if nonnegative
+            else _agr_ratio_tau1(a_c)
+        )
     else:
         table = gumbel_rao_table(tau) if table is None else table
         if table.dim() == 1:  # a gumbel_rao_table; estimators pass its cubic_table
@@ -563,6 +606,122 @@ def gumbel_rao_weight(a: torch.Tensor, z: torch.Tensor, tau: float = 1.0) -> tor
     """
     signed = torch.where(z > 0, a, -a)
     return gumbel_rao_expectation(signed, tau) / log_pdf(a, "logistic").exp()
+
+
+# --------------------------------------------------------------------------
+# The estimators' backward coefficients dz/dx
+# --------------------------------------------------------------------------
+
+
+def _signed(x: torch.Tensor, z: torch.Tensor | None, scale: float) -> torch.Tensor:
+    r""":math:`\pm a`, the argument whose CDF is the outcome's probability
+    (:math:`P(z) = F(\pm a)`); :math:`|a|` for the Heaviside outcome."""
+    if z is None:
+        return torch.abs(x).mul_(1.0 / scale)
+    return z.mul(2.0).sub_(1.0).mul_(x).mul_(1.0 / scale)
+
+
+def iw_st_coefficient(
+    x: torch.Tensor,
+    z: torch.Tensor | None,
+    noise: str = "logistic",
+    scale: float = 0.25,
+    p: float = 1.0,
+    max_weight: float | None = None,
+) -> torch.Tensor:
+    r"""The IW-ST(p) surrogate derivative at outcome ``z``, eq. (3):
+
+    .. math::
+
+        \frac{\partial z}{\partial x} = \frac{f(x/s)}{s}\,
+        \min\bigl((2P(z))^{-p},\ w_{\max}\bigr),\qquad
+        P(1) = F(x/s),\ P(0) = 1 - F(x/s).
+
+    :param x: ``mem - threshold``
+    :param z: the outcome (0 or 1, ``x``'s dtype), or ``None`` for the
+        Heaviside outcome :math:`H(x)` (then :math:`P(z) \ge 1/2`, the weight
+        is at most 1 and shorter formulas run)
+    :param noise: ``"logistic"`` or ``"gaussian"``
+    :param scale: :math:`s > 0`
+    :param p: the exponent in [0, 1]
+    :param max_weight: the clip :math:`w_{\max} \ge 1`, or ``None``
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.functional import iw_st_coefficient
+        >>> iw_st_coefficient(torch.tensor([0.0]), None, scale=0.25, p=1.0)  # f(0)/s / (2 * 1/2)
+        tensor([1.])
+    """
+    if z is None and noise == "logistic":
+        t = torch.abs(x).mul_(-1.0 / scale).sigmoid_()  # 1 - P(z); f(a) = t (1 - t)
+        if p == 1.0:
+            return t.mul_(0.5 / scale)
+        if p == 0.0:
+            return t.addcmul_(t, t, value=-1.0).mul_(1.0 / scale)  # t (1 - t) / s
+        return torch.rsub(t, 1.0).pow_(1.0 - p).mul_(t).mul_(2.0**-p / scale)
+    if noise == "logistic" and p == 1.0 and max_weight is None:
+        # f(a) / (2 sigma(signed)) = sigma(-signed) / 2, exact for any outcome
+        return z.mul(-2.0).add_(1.0).mul_(x * (1.0 / scale)).sigmoid_().mul_(0.5 / scale)
+    signed = _signed(x, z, scale)
+    if noise == "gaussian":
+        return gaussian_weighted_density(signed, p, max_weight, nonnegative=z is None, scale=scale)
+    log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
+    return exp_normal(log_pdf(x * (1.0 / scale), noise) + log_w) * (1.0 / scale)
+
+
+def gumbel_rao_coefficient(
+    x: torch.Tensor,
+    z: torch.Tensor | None,
+    scale: float = 0.25,
+    tau: float = 1.0,
+    table: torch.Tensor | None = None,
+) -> torch.Tensor:
+    r"""The analytic Gumbel-Rao (AGR) surrogate derivative at outcome ``z``,
+    eq. (4): :math:`R_\tau(\pm a)/s` with :math:`a = x/s` (see
+    :func:`gumbel_rao_expectation`; ``z`` as in :func:`iw_st_coefficient`).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.functional import gumbel_rao_coefficient
+        >>> gumbel_rao_coefficient(torch.tensor([0.0]), None, scale=1.0)  # I(0)/sigma(0)
+        tensor([0.1667])
+    """
+    signed = _signed(x, z, scale)
+    return gumbel_rao_expectation(signed, tau, nonnegative=z is None, table=table).mul_(1.0 / scale)
+
+
+def gumbel_rao_mc_coefficient(
+    x: torch.Tensor,
+    z: torch.Tensor | None,
+    scale: float = 0.25,
+    tau: float = 1.0,
+    k: int = 8,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    r"""The Monte-Carlo Gumbel-Rao surrogate derivative at outcome ``z``:
+    the mean of :math:`\tfrac1\tau\sigma'(v_k/\tau)/s` over ``k`` draws of
+    the logistic :math:`v \sim \mathrm{Logistic}(a, 1)` conditioned on the
+    outcome (``z`` as in :func:`iw_st_coefficient`).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_bayes.functional import gumbel_rao_mc_coefficient
+        >>> g = torch.Generator().manual_seed(0)
+        >>> c = gumbel_rao_mc_coefficient(torch.zeros(1), None, 1.0, k=100_000, generator=g)
+        >>> round(c.item(), 2)  # the AGR value 1/6
+        0.17
+    """
+    signed = _signed(x, z, scale)
+    # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
+    # survival function s(signed - v') / s(signed) = q ~ U(0, 1)
+    q = torch.rand((k, *x.shape), dtype=x.dtype, device=x.device, generator=generator)
+    log_s = torch.log(q) + F.logsigmoid(signed)
+    v = signed - (log_s - torch.log(-torch.expm1(log_s)))
+    log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
+    return (torch.logsumexp(log_g, dim=0) - math.log(k)).exp() * (1.0 / scale)
 
 
 # --------------------------------------------------------------------------

@@ -244,9 +244,11 @@ class _VariationalNeuron(Variational):
             self._prepare()
 
     def _prepare(self) -> None:
-        """Create the autograd function (and the hook registry) now, outside
-        any compiled region."""
-        _sampled_spike(self.spike_grad.p, self.spike_grad.max_weight)
+        """Create the autograd function of the sampled step (and the hook
+        registry) now, outside any compiled region."""
+        self.__dict__["_sampled_step"] = _sampled_spike(
+            self.spike_grad.p, self.spike_grad.max_weight
+        )
         if "_probability_hooks" not in self.__dict__:
             self.__dict__["_probability_hooks"] = OrderedDict()
 
@@ -266,6 +268,10 @@ class _VariationalNeuron(Variational):
         handle = RemovableHandle(self._probability_hooks)
         self._probability_hooks[handle.id] = hook
         return handle
+
+    def __getstate__(self) -> dict:
+        # the autograd function is a local class: rebuilt on unpickling
+        return {k: v for k, v in super().__getstate__().items() if k != "_sampled_step"}
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -297,8 +303,7 @@ class _VariationalNeuron(Variational):
         ``"sample"`` mode (see :func:`_sampled_spike`)."""
         if not isinstance(std, torch.Tensor):
             std = mu.new_tensor(std)
-        g = self.spike_grad
-        spk, mem = _sampled_spike(g.p, g.max_weight).apply(mu, std, eps, self.threshold)
+        spk, mem = self._sampled_step.apply(mu, std, eps, self.threshold)
         if self._probability_hooks:
             a = (mu - self.threshold) / std.clamp_min(torch.finfo(std.dtype).tiny)
             prob = normal_cdf(a)
@@ -621,12 +626,9 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         return _copy_neuron(self, Synaptic)
 
 
-_SAMPLED_SPIKE: dict[tuple, type[torch.autograd.Function]] = {}
-
-
 def _sampled_spike(p: float, max_weight: float | None) -> type[torch.autograd.Function]:
-    r"""The autograd function of one sampled step (memoised per estimator
-    configuration; the hyper-parameters are closed over, as in
+    r"""The autograd function of one sampled step (each neuron holds its own;
+    the hyper-parameters are closed over, as in
     :mod:`snntorch_bayes.surrogate`, so ``torch.compile`` specialises on them).
 
     ``apply(mu, std, eps, threshold)`` returns :math:`z = H(U - \theta)` and
@@ -644,10 +646,6 @@ def _sampled_spike(p: float, max_weight: float | None) -> type[torch.autograd.Fu
     the same gradients autograd gives for the reparameterised membrane plus
     the estimator at :math:`a` (tested), in fewer passes over memory.
     """
-    key = (p, max_weight)
-    function = _SAMPLED_SPIKE.get(key)
-    if function is not None:
-        return function
 
     class _SampledSpike(torch.autograd.Function):
         @staticmethod
@@ -671,7 +669,6 @@ def _sampled_spike(p: float, max_weight: float | None) -> type[torch.autograd.Fu
             grad_threshold = -grad_a.sum_to_size(threshold_shape) if threshold_grad else None
             return grad_mu, grad_std, None, grad_threshold
 
-    _SAMPLED_SPIKE[key] = _SampledSpike
     return _SampledSpike
 
 

@@ -76,32 +76,32 @@ A neuron that resets from the spike it emitted, instead of calling
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from snntorch_bayes._checks import check_bool, check_positive, check_real
 from snntorch_bayes.functional import (
-    agr_ratio_nonnegative,
     check_noise,
     counter_uniform,
     cubic_table,
-    exp_normal,
     fingerprint,
     firing_probability,
-    gaussian_weighted_density,
-    gumbel_rao_expectation,
+    gumbel_rao_coefficient,
+    gumbel_rao_mc_coefficient,
     gumbel_rao_table,
-    log_cdf,
-    log_iw_weight,
-    log_pdf,
+    iw_st_coefficient,
 )
 
 __all__ = [
     "IWST",
+    "EstimatorConfig",
     "GumbelRao",
+    "GumbelRaoConfig",
     "GumbelRaoMC",
+    "GumbelRaoMCConfig",
+    "IWSTConfig",
     "SpikeEstimator",
     "StraightThrough",
     "gumbel_rao",
@@ -133,78 +133,67 @@ def _check_scale(value: object) -> float:
 
 
 # --------------------------------------------------------------------------
-# Gradient coefficients (pure): d z / d x as used by each estimator
+# Configurations: the hyper-parameters of each estimator's backward pass
 # --------------------------------------------------------------------------
 
 
+class IWSTConfig(NamedTuple):
+    """The backward pass of :class:`IWST` (immutable)."""
+
+    noise: str
+    scale: float
+    p: float
+    max_weight: float | None
+
+    def coefficient(
+        self, x: torch.Tensor, z: torch.Tensor | None, table: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """:func:`~snntorch_bayes.functional.iw_st_coefficient`."""
+        return iw_st_coefficient(x, z, self.noise, self.scale, self.p, self.max_weight)
+
+
+class GumbelRaoConfig(NamedTuple):
+    """The backward pass of :class:`GumbelRao` (immutable)."""
+
+    scale: float
+    tau: float
+
+    def coefficient(
+        self, x: torch.Tensor, z: torch.Tensor | None, table: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """:func:`~snntorch_bayes.functional.gumbel_rao_coefficient`."""
+        return gumbel_rao_coefficient(x, z, self.scale, self.tau, table)
+
+
+class GumbelRaoMCConfig(NamedTuple):
+    """The backward pass of :class:`GumbelRaoMC` (immutable)."""
+
+    scale: float
+    tau: float
+    k: int
+
+    def coefficient(
+        self, x: torch.Tensor, z: torch.Tensor | None, table: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """:func:`~snntorch_bayes.functional.gumbel_rao_mc_coefficient`."""
+        return gumbel_rao_mc_coefficient(x, z, self.scale, self.tau, self.k)
+
+
+EstimatorConfig = IWSTConfig | GumbelRaoConfig | GumbelRaoMCConfig
+
+
 def _coefficient(
-    x: torch.Tensor, z: torch.Tensor, spec: tuple, table: torch.Tensor | None = None
+    config: EstimatorConfig,
+    x: torch.Tensor,
+    z: torch.Tensor | None,
+    table: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The estimator's :math:`\\partial z/\\partial x` at outcome ``z``
-    (spikes of ``x``'s dtype, 0 or 1; ignored when ``heaviside``).
-
-    ``heaviside`` in ``spec`` says ``z = x > 0``, so that the probability of
-    the outcome is :math:`F(|a|)`; it selects cheaper, equivalent formulas.
-    """
-    kind, noise, scale, p, max_weight, tau, k, heaviside = spec
-    if x.dtype not in (torch.float32, torch.float64):  # half precision: in float32
+    """``config``'s :math:`\\partial z/\\partial x` at outcome ``z`` (``None``:
+    the Heaviside outcome ``x > 0``); half precision is computed in float32."""
+    if x.dtype not in (torch.float32, torch.float64):
         z = None if z is None else z.float()
-        return _coefficient(x.float(), z, spec, table).to(x.dtype)
-    if heaviside and kind == "iw":
-        return _heaviside_iw(x, noise, scale, p)
-    if heaviside and kind == "gr" and tau == 1.0:
-        v = torch.abs(x).mul_(-1.0 / scale).sigmoid_()  # sigma(-|a|)
-        return agr_ratio_nonnegative(v).mul_(1.0 / scale)
-    a = x * (1.0 / scale)
-    if kind == "iw" and noise == "logistic" and p == 1.0 and max_weight is None:
-        # f(a) / (2 sigma(signed)) = sigma(-signed) / 2, exact for any outcome
-        return z.mul(-2.0).add_(1.0).mul_(a).sigmoid_().mul_(0.5 / scale)
-    signed = a.abs() if heaviside else z.mul(2.0).sub_(1.0).mul_(a)  # P(z) = F(signed)
-    if kind == "iw":
-        if noise == "gaussian":
-            return gaussian_weighted_density(signed, p, max_weight) * (1.0 / scale)
-        log_w = log_iw_weight(log_cdf(signed, noise), p, max_weight)
-        return exp_normal(log_pdf(a, noise) + log_w) * (1.0 / scale)
-    if kind == "gr":
-        ratio = gumbel_rao_expectation(signed, tau, nonnegative=heaviside, table=table)
-        return ratio.mul_(1.0 / scale)
-    # "gr_mc": average over k samples of the logistic given the outcome.
-    # v' = +-v > 0 is logistic(signed) truncated to (0, inf); invert its
-    # survival function s(signed - v') / s(signed) = q ~ U(0, 1).
-    q = torch.rand((k, *x.shape), dtype=x.dtype, device=x.device)
-    log_s = torch.log(q) + F.logsigmoid(signed)
-    v = signed - (log_s - torch.log(-torch.expm1(log_s)))
-    log_g = F.logsigmoid(v / tau) + F.logsigmoid(-v / tau) - math.log(tau)
-    return (torch.logsumexp(log_g, dim=0) - math.log(k)).exp() * (1.0 / scale)
-
-
-def _heaviside_iw(x: torch.Tensor, noise: str, scale: float, p: float) -> torch.Tensor:
-    """IW-ST(p) coefficient at the outcome ``z = x > 0``, whose probability
-    is :math:`F(|a|) \\ge 1/2` (so :math:`w \\le 1` and no clip applies).
-
-    Written for few elementwise operations: this runs on every backward
-    pass of the deterministic forward, the drop-in configuration.
-    """
-    if noise == "logistic":
-        t = torch.abs(x).mul_(-1.0 / scale).sigmoid_()  # 1 - P(z); f(a) = t (1 - t)
-        if p == 1.0:
-            return t.mul_(0.5 / scale)
-        if p == 0.0:
-            return t.addcmul_(t, t, value=-1.0).mul_(1.0 / scale)  # t (1 - t) / s
-        return torch.rsub(t, 1.0).pow_(1.0 - p).mul_(t).mul_(2.0**-p / scale)
-    # f(a) = exp(-y^2) / sqrt(2 pi) with y = a / sqrt 2, and 2 P(z) = 1 + |erf(y)|.
-    # The exponent is floored at log(tiny) + 1 (never a subnormal, which is slow
-    # on CPUs): smaller densities come out near e * tiny (3e-38 in float32).
-    y = x * (1.0 / (scale * math.sqrt(2.0)))
-    log_norm = y.new_full((), -math.log(scale * math.sqrt(2.0 * math.pi)))
-    floor = math.log(torch.finfo(y.dtype).tiny) + 1.0
-    density = torch.addcmul(log_norm, y, y, value=-1.0).clamp_min_(floor).exp_()  # f(a) / s
-    if p == 0.0:
-        return density
-    weight = y.erf_().abs_().add_(1.0)
-    if p == 1.0:
-        return density.div_(weight)
-    return density.mul_(weight.pow_(-p))
+        return config.coefficient(x.float(), z, table).to(x.dtype)
+    return config.coefficient(x, z, table)
 
 
 #: how many fresh draws an estimator with ``sample=True`` keeps pending for
@@ -213,26 +202,21 @@ def _heaviside_iw(x: torch.Tensor, noise: str, scale: float, p: float) -> torch.
 PENDING_DRAWS = 64
 #: the buffers that make up the sampling state
 _STATE = ("seed", "draws", "calls", "pending")
+#: the attributes an estimator's configuration is made of
+_HYPER_PARAMETERS = frozenset({"noise", "scale", "p", "max_weight", "tau", "k"})
 
-_FUNCTIONS: dict[tuple, type[torch.autograd.Function]] = {}
 
-
-def _estimator_function(spec: tuple) -> type[torch.autograd.Function]:
-    """The autograd function of one estimator configuration (memoised).
+def _estimator_function(config: EstimatorConfig, heaviside: bool) -> type[torch.autograd.Function]:
+    """The autograd function of one estimator configuration.
 
     The hyper-parameters are closed over as Python constants rather than
     passed to ``apply``: ``torch.compile`` then specialises on them instead
     of lifting floats into the graph (which fails inside ``backward``).
-    Estimators create theirs when built, so a compiled forward pass only
-    looks them up.
+    Each estimator builds its two (Heaviside and sampled outcome) when it is
+    built and holds them itself, so nothing accumulates in a global cache
+    and a compiled forward pass only reads an attribute.
     """
-    function = _FUNCTIONS.get(spec)
-    if function is None:
-        function = _FUNCTIONS[spec] = _make_function(spec)
-    return function
 
-
-def _make_function(spec: tuple) -> type[torch.autograd.Function]:
     class _Estimator(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, z, table):
@@ -242,13 +226,13 @@ def _make_function(spec: tuple) -> type[torch.autograd.Function]:
             else:  # sampled spikes arrive as x's dtype; estimate() passes bools
                 spikes = z.to(x.dtype)
             # the Heaviside outcome is implied by x; otherwise keep the spikes
-            ctx.save_for_backward(x, None if spec[-1] else spikes, table)
+            ctx.save_for_backward(x, None if heaviside else spikes, table)
             return spikes
 
         @staticmethod
         def backward(ctx, grad_output):
             x, z, table = ctx.saved_tensors
-            return _coefficient(x, z, spec, table).mul_(grad_output), None, None
+            return _coefficient(config, x, z, table).mul_(grad_output), None, None
 
     return _Estimator
 
@@ -273,7 +257,7 @@ class SpikeEstimator(nn.Module):
     with an snnTorch surrogate; loading a checkpoint without the sampling
     state keeps the estimator's own.
 
-    Subclasses define :meth:`_spec`.  Useful methods for analysis:
+    Subclasses define :attr:`config`.  Useful methods for analysis:
 
     * :meth:`firing_probability` -- :math:`\pi = F(x/s)`;
     * :meth:`grad_coefficient` -- the estimator's :math:`\partial z /
@@ -326,8 +310,20 @@ class SpikeEstimator(nn.Module):
             if prefix + name in missing_keys:
                 missing_keys.remove(prefix + name)
 
-    def _spec(self, heaviside: bool) -> tuple:
-        """``(kind, noise, scale, p, max_weight, tau, k, heaviside)``."""
+    def __setattr__(self, name: str, value: object) -> None:
+        # the backward pass is built from the hyper-parameters at
+        # construction: changing one afterwards would be silently ignored
+        if name in _HYPER_PARAMETERS and "_functions" in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is fixed at construction: build a new "
+                f"estimator instead (e.g. surrogate.iw_st({name}=...))"
+            )
+        super().__setattr__(name, value)
+
+    @property
+    def config(self) -> EstimatorConfig:
+        """The hyper-parameters of the backward pass, as an immutable
+        (hashable, comparable) tuple."""
         raise NotImplementedError
 
     def _table(self) -> torch.Tensor | None:
@@ -335,9 +331,17 @@ class SpikeEstimator(nn.Module):
         return None
 
     def _prepare(self) -> None:
-        """Create the autograd functions now, outside any compiled region."""
-        _estimator_function(self._spec(True))
-        _estimator_function(self._spec(False))
+        """Create the autograd functions now, outside any compiled region:
+        ``_functions[heaviside]``."""
+        config = self.config
+        self.__dict__["_functions"] = (
+            _estimator_function(config, False),
+            _estimator_function(config, True),
+        )
+
+    def __getstate__(self) -> dict:
+        # the autograd functions are local classes: rebuilt on unpickling
+        return {k: v for k, v in super().__getstate__().items() if k != "_functions"}
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -397,12 +401,12 @@ class SpikeEstimator(nn.Module):
     def estimate(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Return the outcome ``z`` (any values, read as ``z != 0``) as ``x``'s
         dtype, with this estimator's backward."""
-        return _estimator_function(self._spec(False)).apply(x, z.bool(), self._table())
+        return self._functions[False].apply(x, z.bool(), self._table())
 
     def grad_coefficient(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r"""The surrogate derivative :math:`\partial z/\partial x` this
         estimator uses when outcome ``z`` was emitted at ``x``."""
-        return _coefficient(x, (z != 0).to(x.dtype), self._spec(False), self._table())
+        return _coefficient(self.config, x, (z != 0).to(x.dtype), self._table())
 
     def reseed(self, generator: torch.Generator | None = None) -> None:
         """Start a new stream of random numbers (``sample=True``): draw a new
@@ -423,7 +427,7 @@ class SpikeEstimator(nn.Module):
             raise TypeError(
                 f"{type(self).__name__} takes a floating-point tensor (mem - threshold), got {what}"
             )
-        function = _estimator_function(self._spec(heaviside=not self.sample))
+        function = self._functions[not self.sample]
         spikes = self._draw(x, torch.empty_like(x)) if self.sample else None
         return function.apply(x, spikes, self._table())
 
@@ -500,8 +504,9 @@ class IWST(SpikeEstimator):
         self.max_weight = max_weight
         self._prepare()
 
-    def _spec(self, heaviside: bool) -> tuple:
-        return ("iw", self.noise, self.scale, self.p, self.max_weight, None, None, heaviside)
+    @property
+    def config(self) -> IWSTConfig:
+        return IWSTConfig(self.noise, self.scale, self.p, self.max_weight)
 
     def extra_repr(self) -> str:
         return (
@@ -604,8 +609,9 @@ class GumbelRao(SpikeEstimator):
     def _table(self) -> torch.Tensor | None:
         return self.table if self.tau != 1.0 else None
 
-    def _spec(self, heaviside: bool) -> tuple:
-        return ("gr", "logistic", self.scale, None, None, self.tau, None, heaviside)
+    @property
+    def config(self) -> GumbelRaoConfig:
+        return GumbelRaoConfig(self.scale, self.tau)
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, scale={self.scale}, sample={self.sample}"
@@ -656,8 +662,9 @@ class GumbelRaoMC(SpikeEstimator):
         self.k = k
         self._prepare()
 
-    def _spec(self, heaviside: bool) -> tuple:
-        return ("gr_mc", "logistic", self.scale, None, None, self.tau, self.k, heaviside)
+    @property
+    def config(self) -> GumbelRaoMCConfig:
+        return GumbelRaoMCConfig(self.scale, self.tau, self.k)
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, k={self.k}, scale={self.scale}, sample={self.sample}"

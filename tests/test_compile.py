@@ -71,13 +71,14 @@ def test_compiled_sampled_network_spikes_like_eager():
     assert (compiled_spikes == spikes).float().mean().item() > 0.99
 
 
-def test_compiled_sbnn_has_no_graph_break_and_matches_eager(monkeypatch):
+def test_compiled_sbnn_has_no_graph_break_and_matches_eager():
     # the variational layers and neurons (their checks, the guarded option
     # setter, the sampled step) compile as one graph; with inductor's
     # fallback_random the compiled SBNN draws eager's random numbers
     from snntorch_bayes.models import BayesFCSpikingNet
 
-    monkeypatch.setattr(torch._inductor.config, "fallback_random", True)
+    # (config.patch, not monkeypatch: undoing a monkeypatch deletes the
+    # option from inductor's config module and breaks later compiles)
     torch._dynamo.reset()
     torch.manual_seed(0)
     net = BayesFCSpikingNet(num_hidden=32, num_steps=3)
@@ -90,13 +91,14 @@ def test_compiled_sbnn_has_no_graph_break_and_matches_eager(monkeypatch):
         loss.backward()
         return loss.detach()
 
-    eager = step(net)
-    grads = [p.grad.clone() for p in net.parameters()]
-    net.zero_grad()
-    compiled = step(torch.compile(net, fullgraph=True))
-    assert torch.allclose(compiled, eager, rtol=1e-5)
-    for p, g in zip(net.parameters(), grads, strict=True):
-        assert torch.allclose(p.grad, g, rtol=1e-3, atol=1e-6)
+    with torch._inductor.config.patch(fallback_random=True):
+        eager = step(net)
+        grads = [p.grad.clone() for p in net.parameters()]
+        net.zero_grad()
+        compiled = step(torch.compile(net, fullgraph=True))
+        assert torch.allclose(compiled, eager, rtol=1e-5)
+        for p, g in zip(net.parameters(), grads, strict=True):
+            assert torch.allclose(p.grad, g, rtol=1e-3, atol=1e-6)
 
 
 def test_compiled_model_kl_has_no_graph_break():

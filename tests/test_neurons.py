@@ -712,3 +712,14 @@ def test_intrinsic_noise_adds_its_variance_to_the_current():
     for bad in (-0.1, math.nan, "0.5"):
         with pytest.raises(ValueError, match="intrinsic_noise"):
             VariationalLeaky(0.9, intrinsic_noise=bad)
+
+
+def test_each_neuron_holds_its_sampled_step_and_rebuilds_it_with_a_new_estimator():
+    a, b = VariationalLeaky(0.9), VariationalLeaky(0.9)
+    assert a._sampled_step is not b._sampled_step  # no shared global cache
+    before = a._sampled_step
+    a.spike_grad = iw_st(p=1.0, noise="gaussian")
+    assert a._sampled_step is not before
+    clone = pickle.loads(pickle.dumps(a))
+    assert clone._sampled_step is not a._sampled_step
+    assert clone.spike_grad.config == a.spike_grad.config

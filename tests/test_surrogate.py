@@ -469,3 +469,81 @@ def test_per_element_noise_scale_through_standardised_input():
     coefficient = stats.norm.pdf(an) / (2 * prob)
     np.testing.assert_allclose(mean.grad.numpy(), coefficient / sd.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(sd.grad.numpy(), -coefficient * an / sd.detach().numpy(), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Typed configurations, pure functions and no global cache
+# --------------------------------------------------------------------------
+
+
+def test_configs_are_typed_immutable_and_hashable():
+    from snntorch_bayes.surrogate import GumbelRaoConfig, GumbelRaoMCConfig, IWSTConfig
+
+    assert surrogate.iw_st(p=0.5, noise="gaussian").config == IWSTConfig(
+        "gaussian", 0.25, 0.5, None
+    )
+    assert surrogate.straight_through().config == IWSTConfig("logistic", 0.25, 0.0, None)
+    assert surrogate.gumbel_rao(tau=0.5, scale=1.0).config == GumbelRaoConfig(1.0, 0.5)
+    assert surrogate.gumbel_rao_mc(k=3).config == GumbelRaoMCConfig(0.25, 1.0, 3)
+    config = surrogate.iw_st().config
+    assert hash(config) == hash(surrogate.iw_st().config)
+    with pytest.raises(AttributeError):
+        config.p = 0.0
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "value"),
+    [
+        (surrogate.iw_st, "p", 0.5),
+        (surrogate.iw_st, "noise", "gaussian"),
+        (surrogate.straight_through, "scale", 1.0),
+        (surrogate.gumbel_rao, "tau", 0.5),
+        (surrogate.gumbel_rao_mc, "k", 2),
+        (surrogate.iw_st, "max_weight", 2.0),
+    ],
+)
+def test_hyper_parameters_are_fixed_at_construction(make, name, value):
+    est = make()
+    before = est.config
+    with pytest.raises(AttributeError, match=rf"\.{name} is fixed at construction"):
+        setattr(est, name, value)
+    assert est.config == before
+    est.sample = True  # the forward pass's option stays settable
+    assert est.sample
+
+
+def test_no_autograd_class_outlives_its_estimator():
+    # each estimator holds its own autograd functions; none is kept globally
+    import gc
+    import weakref
+
+    refs = []
+    for i in range(50):
+        est = surrogate.iw_st(p=i / 49)
+        x = torch.randn(3, requires_grad=True)
+        est(x).sum().backward()
+        refs.extend(weakref.ref(f) for f in est._functions)
+    del est, x
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0
+
+
+@pytest.mark.parametrize("noise", ["logistic", "gaussian"])
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_heaviside_fast_paths_equal_the_general_formula(noise, p):
+    from snntorch_bayes.functional import iw_st_coefficient
+
+    x = torch.linspace(-12, 12, 2001, dtype=torch.float64)
+    fast = iw_st_coefficient(x, None, noise, 0.25, p, None)
+    general = iw_st_coefficient(x, (x > 0).double(), noise, 0.25, p, None)
+    torch.testing.assert_close(fast, general, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+def test_gumbel_rao_heaviside_path_equals_the_general_formula(tau):
+    from snntorch_bayes.functional import gumbel_rao_coefficient
+
+    x = torch.linspace(-8, 8, 1001, dtype=torch.float64)
+    fast = gumbel_rao_coefficient(x, None, 0.25, tau)
+    general = gumbel_rao_coefficient(x, (x > 0).double(), 0.25, tau)
+    torch.testing.assert_close(fast, general, rtol=1e-9, atol=1e-300)
