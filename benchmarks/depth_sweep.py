@@ -77,8 +77,9 @@ tiny grid on a few hundred examples and writes to a temporary folder unless
 ``--out-dir`` is given.
 
 Data: Fashion-MNIST and "CIFAR-10 (JPEG copy)" through
-:mod:`snntorch_bayes.datasets` (local copies from ``$SNNTORCH_BAYES_*`` or the
-project's ``../shared/data``; torchvision's download otherwise).
+:mod:`snntorch_bayes.datasets` (local copies from ``$SNNTORCH_BAYES_*``, which
+``scripts/local_data.sh`` points at the project's staged data; torchvision's
+download otherwise).
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ import csv
 import dataclasses
 import hashlib
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -107,7 +107,6 @@ from snntorch_bayes.layers import Variational
 from snntorch_bayes.training import guarded_step, membrane_ce_loss
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 
 #: First 12 hex digits of the SHA-256 of snntorch_bayes/models.py as imported
 #: (recorded with every run: the models were under development).
@@ -243,14 +242,6 @@ QUICK_GRID: tuple[Setting, ...] = (
 # --------------------------------------------------------------------------
 
 
-def _local(env: str, *shared: str) -> str | None:
-    """``$env`` if set, else the project's shared copy if present."""
-    if os.environ.get(env):
-        return os.environ[env]
-    path = SHARED.joinpath(*shared)
-    return str(path) if path.exists() else None
-
-
 def load_split(
     dataset: str, train: bool, size: int, data_root: str | None, num_steps: int = 1
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -259,12 +250,10 @@ def load_split(
     spike-encoded recordings binned into ``num_steps`` frames of event counts
     ``[N, T, 1, 1, 2 * 64]``; labels ``[N]``."""
     if dataset == "fashion-mnist":
-        local = _local("SNNTORCH_BAYES_FASHION_MNIST", "fashion-mnist")
-        split = datasets.fashion_mnist(data_root, train=train, local_copy=local)
+        split = datasets.fashion_mnist(data_root, train=train)
         images = torch.as_tensor(split.data).unsqueeze(1)
     elif dataset == "cifar10":
-        local = _local("SNNTORCH_BAYES_CIFAR10", "cifar10-jpg.tar.gz")
-        split = datasets.cifar10(data_root, train=train, local_copy=local)
+        split = datasets.cifar10(data_root, train=train)
         images = torch.as_tensor(split.data).permute(0, 3, 1, 2)
     elif dataset == "fsdd":
         return fsdd_frames(train, num_steps, data_root, size)
@@ -305,7 +294,6 @@ def fsdd_frames(
         data_root,
         train=train,
         transform=to_frames,
-        local_copy=_local("SNNTORCH_BAYES_FSDD", "fsdd-recordings.tar.gz"),
         num_channels=channels,
     )
     pick = _subset(len(data), size, "fsdd").tolist()

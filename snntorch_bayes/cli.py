@@ -80,9 +80,6 @@ _ESTIMATORS = {
 #: the defaults of ``--p`` and ``--tau`` (left ``None`` by the parser, so that
 #: giving either to an estimator that does not take it is an error)
 DEFAULT_P = DEFAULT_TAU = 1.0
-#: the fan-ins of the SBNN's two layers (784-1000-10), whose initial posterior
-#: std is ``--posterior-std / sqrt(fan_in)``
-SBNN_FAN_INS = (784, 1000)
 #: the batch size of the deep networks (``deep.train_run``'s default)
 DEEP_BATCH = 128
 #: seeds ``torch.manual_seed`` takes
@@ -111,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--posterior-std",
         type=float,
-        default=0.5,
-        help="SBNN initial posterior std, in units of 1/sqrt(fan_in)",
+        default=None,
+        help="SBNN initial posterior std of both layers (default: each layer's 0.5/sqrt(fan_in))",
     )
     p.add_argument("--mc-samples", type=int, default=10, help="SBNN passes per prediction")
     p.add_argument("--no-sbnn", action="store_true", help="skip the SBNN")
@@ -404,15 +401,9 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error(f"--lr must be > 0, got {args.lr}")
     if not math.isfinite(args.lr):
         parser.error(f"--lr must be a finite number > 0, got {args.lr}")
-    if not args.posterior_std > 0:
-        parser.error(f"--posterior-std must be > 0, got {args.posterior_std}")
-    low = MIN_STD * math.sqrt(max(SBNN_FAN_INS))
-    high = MAX_STD * math.sqrt(min(SBNN_FAN_INS))
-    if not low <= args.posterior_std <= high:
+    if args.posterior_std is not None and not MIN_STD <= args.posterior_std <= MAX_STD:
         parser.error(
-            f"--posterior-std must be in [{low:.3g}, {high:.3g}] (the SBNN's initial posterior "
-            f"std, --posterior-std / sqrt(fan_in) for the fan-ins {SBNN_FAN_INS[0]} and "
-            f"{SBNN_FAN_INS[1]}, must be in [{MIN_STD:g}, {MAX_STD:g}]), got {args.posterior_std}"
+            f"--posterior-std must be in [{MIN_STD:g}, {MAX_STD:g}], got {args.posterior_std}"
         )
     if not 0 < args.scale < math.inf:
         parser.error(f"--scale must be in (0, inf), got {args.scale}")

@@ -663,15 +663,15 @@ def cifar10(
     project's offline copy is JPEG quality 75: report results on it as
     "CIFAR-10 (JPEG copy)".
 
-    Example (offline, with no copy: the error says where it looked)::
+    Example (offline, with a copy that is not there: the error names it)::
 
         >>> import tempfile
         >>> from snntorch_bayes import datasets
         >>> with tempfile.TemporaryDirectory() as empty:
         ...     try:
-        ...         datasets.cifar10(root=empty, local_copy=None, download=False)
+        ...         datasets.cifar10(root=empty, local_copy=f"{empty}/cifar.tar.gz")
         ...     except datasets.DatasetNotFoundError as err:
-        ...         print("SNNTORCH_BAYES_CIFAR10" in str(err))
+        ...         print("cifar.tar.gz" in str(err))
         True
 
     :param root: data root (see :func:`data_root`)

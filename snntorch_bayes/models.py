@@ -12,7 +12,7 @@ import torch
 from snntorch import surrogate as snn_surrogate
 from torch import nn
 
-from snntorch_bayes._checks import check_int, check_positive, check_std, check_unit
+from snntorch_bayes._checks import check_int, check_positive, check_unit
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear
 from snntorch_bayes.neurons import DetachedDeepCopy, VariationalLeaky, VariationalSynaptic
@@ -147,8 +147,10 @@ class BayesFCSpikingNet(_TwoLayerNet):
     :param num_outputs: classes. Defaults to 10
     :param beta: membrane decay. Defaults to 0.95
     :param num_steps: time steps. Defaults to 25
-    :param posterior_std: initial posterior :math:`\sigma` as a multiple of
-        ``1/sqrt(fan_in)``. Defaults to 0.5
+    :param posterior_std: initial posterior :math:`\sigma` of both layers
+        (absolute, as in :class:`~snntorch_bayes.BayesLinear`), or ``None``
+        for each layer's default :math:`0.5/\sqrt{\text{fan-in}}`. Defaults
+        to ``None``
     """
 
     def __init__(
@@ -159,18 +161,13 @@ class BayesFCSpikingNet(_TwoLayerNet):
         num_outputs: int = 10,
         beta: float = 0.95,
         num_steps: int = 25,
-        posterior_std: float = 0.5,
+        posterior_std: float | None = None,
     ) -> None:
         super().__init__(num_steps)
         _check_sizes(num_inputs, num_hidden, num_outputs)
-        posterior_std = check_std("posterior_std", posterior_std)
-        self.fc1 = BayesLinear(
-            num_inputs, num_hidden, posterior_std=posterior_std / math.sqrt(num_inputs)
-        )
+        self.fc1 = BayesLinear(num_inputs, num_hidden, posterior_std=posterior_std)
         self.lif1 = VariationalLeaky(beta=beta, spike_grad=spike_grad)
-        self.fc2 = BayesLinear(
-            num_hidden, num_outputs, posterior_std=posterior_std / math.sqrt(num_hidden)
-        )
+        self.fc2 = BayesLinear(num_hidden, num_outputs, posterior_std=posterior_std)
         self.lif2 = VariationalLeaky(beta=beta, spike_grad=spike_grad)
 
 

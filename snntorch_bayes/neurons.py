@@ -462,17 +462,17 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         beta = self.beta.clamp(0, 1)
         if self.sampling:
             std, eps = self._noise(mean, var)
-            carried = (1 - reset) * self.mem if self._reset_mechanism == "zero" else self.mem
+            carried = (1 - reset) * self.mem if self.reset_mechanism == "zero" else self.mem
             mu = beta * carried + mean
-            if self._reset_mechanism == "subtract":
+            if self.reset_mechanism == "subtract":
                 mu = mu - reset * self.threshold
             spk, self.mem = self._sample(mu, std, eps)
         else:
             # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
-            if self._reset_mechanism == "zero":  # the carried membrane is zeroed
+            if self.reset_mechanism == "zero":  # the carried membrane is zeroed
                 self.mem = (1 - reset) * self.mem
             self.mem = beta * self.mem + mean
-            if self._reset_mechanism == "subtract":
+            if self.reset_mechanism == "subtract":
                 self.mem = self.mem - reset * self.threshold
             spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
@@ -601,9 +601,9 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             syn = alpha * self.syn + mean
             mu = beta * self.mem + syn
             self.syn = syn + std * eps
-            if self._reset_mechanism == "subtract":
+            if self.reset_mechanism == "subtract":
                 mu = mu - reset * self.threshold
-            elif self._reset_mechanism == "zero":  # the whole new membrane, noise included
+            elif self.reset_mechanism == "zero":  # the whole new membrane, noise included
                 mu = mu * (1 - reset)
                 std = std * (1 - reset)
             spk, self.mem = self._sample(mu, std, eps)
@@ -611,9 +611,9 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Synaptic exactly
             self.syn = alpha * self.syn + mean
             self.mem = beta * self.mem + self.syn
-            if self._reset_mechanism == "subtract":
+            if self.reset_mechanism == "subtract":
                 self.mem = self.mem - reset * self.threshold
-            elif self._reset_mechanism == "zero":
+            elif self.reset_mechanism == "zero":
                 self.mem = self.mem - self.mem * reset
             spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
@@ -682,7 +682,7 @@ def _copy_neuron(neuron: _VariationalNeuron, cls: type) -> torch.nn.Module:
         "init_hidden": neuron.init_hidden,
         "learn_beta": isinstance(neuron.beta, torch.nn.Parameter),
         "learn_threshold": isinstance(neuron.threshold, torch.nn.Parameter),
-        "reset_mechanism": neuron._reset_mechanism,
+        "reset_mechanism": neuron.reset_mechanism,
         "output": neuron.output,
     }
     beta = neuron.beta.detach().clone()

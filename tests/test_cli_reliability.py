@@ -100,13 +100,13 @@ BAD_ARGUMENTS = [
     (["--lr", "-0.1"], r"--lr must be > 0, got -0.1"),
     (
         ["--posterior-std", "1e30"],
-        r"--posterior-std must be in \[3.16e-29, 2.8e\+16\] .*must be in \[1e-30, 1e\+15\]\), "
+        r"--posterior-std must be in \[1e-30, 1e\+15\], "
         r"got 1e\+30",
     ),
-    (["--posterior-std", "inf"], r"--posterior-std must be in \[3.16e-29, 2.8e\+16\].*got inf"),
+    (["--posterior-std", "inf"], r"--posterior-std must be in \[1e-30, 1e\+15\].*got inf"),
     (["--posterior-std", "1e-40"], r"--posterior-std must be in .*, got 1e-40"),
-    (["--posterior-std", "nan"], r"--posterior-std must be > 0, got nan"),
-    (["--posterior-std", "0"], r"--posterior-std must be > 0, got 0.0"),
+    (["--posterior-std", "nan"], r"--posterior-std must be in .*, got nan"),
+    (["--posterior-std", "0"], r"--posterior-std must be in .*, got 0.0"),
     (["--scale", "inf"], r"--scale must be in \(0, inf\), got inf"),
     (["--scale", "nan"], r"--scale must be in \(0, inf\), got nan"),
     (["--scale", "0"], r"--scale must be in \(0, inf\), got 0.0"),

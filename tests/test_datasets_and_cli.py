@@ -149,7 +149,7 @@ def _offline(load):
         (["--epochs", "0"], r"--epochs must be >= 1, got 0"),
         (["--lr", "0"], r"--lr must be > 0, got 0.0"),
         (["--mc-samples", "0"], r"--mc-samples must be >= 1, got 0"),
-        (["--posterior-std", "-1"], r"--posterior-std must be > 0, got -1.0"),
+        (["--posterior-std", "-1"], r"--posterior-std must be in \[1e-30, 1e\+15\], got -1.0"),
     ],
 )
 def test_main_job_rejects_bad_arguments(argv, message, capsys):

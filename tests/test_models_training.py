@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from snntorch import surrogate as snn_surrogate
 
+import snntorch_bayes as sb
 from snntorch_bayes import diagnostics, surrogate
 from snntorch_bayes.models import FCSpikingNet
 from snntorch_bayes.training import evaluate, membrane_ce_loss, train_epoch, train_step
@@ -115,3 +116,15 @@ def test_a_non_finite_loss_stops_training_before_any_update():
     with pytest.raises(FloatingPointError, match="non-finite loss nan"):
         train_step(net, *batch, opt)
     assert torch.equal(weight, net.fc1.weight)  # no update from the failed step
+
+
+def test_bayes_fc_net_posterior_std_means_what_it_means_in_bayes_linear():
+    from snntorch_bayes.models import BayesFCSpikingNet
+
+    net = BayesFCSpikingNet(num_hidden=16, num_steps=2, posterior_std=0.1)
+    for layer in (net.fc1, net.fc2):
+        torch.testing.assert_close(layer.weight_std, torch.full_like(layer.weight_std, 0.1))
+    default = BayesFCSpikingNet(num_hidden=16, num_steps=2)
+    for layer, fan_in in ((default.fc1, 784), (default.fc2, 16)):
+        want = sb.BayesLinear(fan_in, 2).posterior_std
+        assert layer.posterior_std == want == pytest.approx(0.5 / fan_in**0.5)
