@@ -77,12 +77,17 @@ def _default_estimator() -> IWST:
 
 def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST:
     """Validate the constructor options a variational neuron rejects."""
-    defaults = {
-        "surrogate_disable": False,
-        "inhibition": False,
-        "state_quant": False,
-        "reset_delay": True,
-    }
+    if "surrogate_disable" in unsupported:
+        if not isinstance(unsupported.pop("surrogate_disable"), bool):
+            raise ValueError(f"{name}: surrogate_disable must be True or False")
+    if "state_quant" in unsupported:
+        quant = unsupported.pop("state_quant")
+        if quant is not False and not callable(quant):
+            raise ValueError(
+                f"{name}: state_quant must be False or a quantiser (a callable, e.g. "
+                f"snntorch.functional.quant.state_quant(num_bits=8)), got {quant!r}"
+            )
+    defaults = {"inhibition": False, "reset_delay": True}
     for option, value in unsupported.items():
         if value is not defaults[option] and value != defaults[option]:
             raise ValueError(
@@ -314,8 +319,23 @@ class _VariationalNeuron(Variational):
     def _fire(self, mem: torch.Tensor) -> torch.Tensor:
         r"""Deterministic spikes :math:`H(U - \theta)` with the estimator's
         gradient at scale ``spike_grad.scale`` (``"mean"`` mode)."""
+        if self.state_quant:
+            mem = self.state_quant(mem)
         shifted = mem - self.threshold
+        if self.surrogate_disable:  # snnTorch's bypass: spikes without a gradient
+            return (shifted > 0).float() * self.graded_spikes_factor
         return self.spike_grad.estimate(shifted, shifted > 0) * self.graded_spikes_factor
+
+    def _check_sampling_options(self) -> None:
+        """``state_quant`` and ``surrogate_disable`` act on a deterministic
+        membrane: in ``"sample"`` mode they raise."""
+        for option in ("state_quant", "surrogate_disable"):
+            if getattr(self, option):
+                raise ValueError(
+                    f"{type(self).__name__}: {option} applies to 'mean' mode (a deterministic "
+                    "membrane), but the neuron is sampling: call eval() or "
+                    "set_mode('mean'), or build it without " + option
+                )
 
     def _emitted(self, mem: torch.Tensor) -> torch.Tensor:
         """The spike emitted with membrane ``mem`` (the reset signal)."""
@@ -365,14 +385,18 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         ``scale`` is the noise of a plain tensor input). Defaults to
         ``iw_st(p=0.0, noise="gaussian", scale=0.25)``
         (straight-through for the Gaussian noise; the recipe, ``docs/recipe.md``)
-    :param surrogate_disable: must be False
+    :param surrogate_disable: in ``"mean"`` mode, spikes without a gradient
+        (snnTorch's bypass, for fast inference); ``"sample"`` mode then
+        raises. Defaults to False
     :param init_hidden: keep the state inside the module. Defaults to False
     :param inhibition: must be False
     :param learn_beta: learnable ``beta``. Defaults to False
     :param learn_threshold: learnable ``threshold``. Defaults to False
     :param reset_mechanism: ``"subtract"``, ``"zero"`` or ``"none"``.
         Defaults to ``"subtract"``
-    :param state_quant: must be False
+    :param state_quant: a quantiser of the state in ``"mean"`` mode, as in
+        snnTorch (``snntorch.functional.quant.state_quant``); ``"sample"``
+        mode then raises. Defaults to False
     :param output: with ``init_hidden``, also return ``mem``. Defaults to False
     :param graded_spikes_factor: spikes are scaled by it. Defaults to 1
     :param learn_graded_spikes_factor: learnable factor. Defaults to False
@@ -402,7 +426,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         learn_beta: bool = False,
         learn_threshold: bool = False,
         reset_mechanism: str = "subtract",
-        state_quant: bool = False,
+        state_quant: bool | Callable[[torch.Tensor], torch.Tensor] = False,
         output: bool = False,
         graded_spikes_factor: float | torch.Tensor = 1.0,
         learn_graded_spikes_factor: bool = False,
@@ -431,11 +455,13 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             state_quant=state_quant,
             reset_delay=reset_delay,
         )
+        # snnTorch would replace spike_grad by its bypass: the flag is ours
         super().__init__(
-            beta, threshold, spike_grad, surrogate_disable, init_hidden, inhibition,
+            beta, threshold, spike_grad, False, init_hidden, inhibition,
             learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             graded_spikes_factor, learn_graded_spikes_factor, reset_delay,
         )  # fmt: skip
+        self.surrogate_disable = surrogate_disable
         self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
         self._built = True
         self._prepare()
@@ -461,6 +487,7 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
         reset = self._emitted(self.mem)
         beta = self.beta.clamp(0, 1)
         if self.sampling:
+            self._check_sampling_options()
             std, eps = self._noise(mean, var)
             carried = (1 - reset) * self.mem if self.reset_mechanism == "zero" else self.mem
             mu = beta * carried + mean
@@ -474,6 +501,8 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             self.mem = beta * self.mem + mean
             if self.reset_mechanism == "subtract":
                 self.mem = self.mem - reset * self.threshold
+            if self.state_quant:
+                self.mem = self.state_quant(self.mem)
             spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
             return spk
@@ -534,7 +563,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         learn_beta: bool = False,
         learn_threshold: bool = False,
         reset_mechanism: str = "subtract",
-        state_quant: bool = False,
+        state_quant: bool | Callable[[torch.Tensor], torch.Tensor] = False,
         output: bool = False,
         reset_delay: bool = True,
         intrinsic_noise: float = 0.0,
@@ -556,11 +585,13 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             state_quant=state_quant,
             reset_delay=reset_delay,
         )
+        # snnTorch would replace spike_grad by its bypass: the flag is ours
         super().__init__(
-            alpha, beta, threshold, spike_grad, surrogate_disable, init_hidden, inhibition,
+            alpha, beta, threshold, spike_grad, False, init_hidden, inhibition,
             learn_alpha, learn_beta, learn_threshold, reset_mechanism, state_quant, output,
             reset_delay,
         )  # fmt: skip
+        self.surrogate_disable = surrogate_disable
         self.intrinsic_noise = _check_intrinsic(intrinsic_noise)
         self._built = True
         self._prepare()
@@ -584,12 +615,12 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             raise TypeError(
                 "`mem` or `syn` should not be passed as an argument while `init_hidden=True`"
             )
-        if (syn is None) != (mem is None):
-            raise ValueError(f"{name} takes both states (syn and mem) or neither, got one")
         _check_state(name, "syn", syn, mean.shape)
         _check_state(name, "mem", mem, mean.shape)
-        if syn is not None:
-            self.syn, self.mem = syn, mem
+        if syn is not None:  # either state alone, as snn.Synaptic takes them
+            self.syn = syn
+        if mem is not None:
+            self.mem = mem
         if self.syn.shape != mean.shape:
             self.syn = torch.zeros_like(mean)
         if self.mem.shape != mean.shape:
@@ -597,6 +628,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
         reset = self._emitted(self.mem)
         alpha, beta = self.alpha.clamp(0, 1), self.beta.clamp(0, 1)
         if self.sampling:
+            self._check_sampling_options()
             std, eps = self._noise(mean, var)
             syn = alpha * self.syn + mean
             mu = beta * self.mem + syn
@@ -615,6 +647,9 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
                 self.mem = self.mem - reset * self.threshold
             elif self.reset_mechanism == "zero":
                 self.mem = self.mem - self.mem * reset
+            if self.state_quant:
+                self.mem = self.state_quant(self.mem)
+                self.syn = self.state_quant(self.syn)
             spk = self._fire(self.mem)
         if self.init_hidden and not self.output:
             return spk
@@ -684,6 +719,8 @@ def _copy_neuron(neuron: _VariationalNeuron, cls: type) -> torch.nn.Module:
         "learn_threshold": isinstance(neuron.threshold, torch.nn.Parameter),
         "reset_mechanism": neuron.reset_mechanism,
         "output": neuron.output,
+        "state_quant": neuron.state_quant,
+        "surrogate_disable": neuron.surrogate_disable,
     }
     beta = neuron.beta.detach().clone()
     if cls is Synaptic:

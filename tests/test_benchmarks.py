@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import importlib
 import math
+import os
 import tempfile
 from pathlib import Path
 
@@ -117,15 +118,30 @@ needs_fsdd = pytest.mark.skipif(
 )
 
 
+def _staged_data(monkeypatch):
+    """The benchmarks read data through the loaders' environment variables
+    (``scripts/local_data.sh`` sets them); point any unset one at the
+    project's staged copy."""
+    for env, name in (
+        ("SNNTORCH_BAYES_FASHION_MNIST", "fashion-mnist"),
+        ("SNNTORCH_BAYES_FSDD", "fsdd-recordings.tar.gz"),
+        ("SNNTORCH_BAYES_CIFAR10", "cifar10-jpg.tar.gz"),
+    ):
+        if not os.environ.get(env) and (SHARED_DATA / name).exists():
+            monkeypatch.setenv(env, str(SHARED_DATA / name))
+
+
 @pytest.fixture
 def sweep(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    _staged_data(monkeypatch)
     return importlib.import_module("depth_sweep")
 
 
 @pytest.fixture
 def full_scale(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    _staged_data(monkeypatch)
     return importlib.import_module("full_scale")
 
 

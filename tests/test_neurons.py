@@ -596,8 +596,8 @@ def test_bad_inputs_raise_clear_errors():
         lif(cur, torch.zeros(4, 3))
     with pytest.raises(TypeError, match="mem must be a tensor"):
         lif(cur, (torch.zeros(2, 3), torch.zeros(2, 3)))
-    with pytest.raises(ValueError, match="both states"):
-        syn(cur, torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"syn has shape \(4, 3\)"):
+        syn(cur, torch.zeros(4, 3))
     with pytest.raises(TypeError, match="GaussianCurrent"):
         lif([1.0, 2.0])
     with pytest.raises(TypeError, match="init_hidden"):
@@ -608,12 +608,7 @@ def test_bad_inputs_raise_clear_errors():
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [
-        ("surrogate_disable", True),
-        ("inhibition", True),
-        ("state_quant", lambda m: m),
-        ("reset_delay", False),
-    ],
+    [("inhibition", True), ("reset_delay", False)],
 )
 def test_unsupported_options_are_rejected(option, value):
     with pytest.raises(ValueError, match=f"does not support {option}"):
@@ -723,3 +718,85 @@ def test_each_neuron_holds_its_sampled_step_and_rebuilds_it_with_a_new_estimator
     clone = pickle.loads(pickle.dumps(a))
     assert clone._sampled_step is not a._sampled_step
     assert clone.spike_grad.config == a.spike_grad.config
+
+
+# --------------------------------------------------------------------------
+# snnTorch's state_quant and surrogate_disable, and Synaptic's state
+# --------------------------------------------------------------------------
+
+
+def _quantiser():
+    from snntorch.functional import quant
+
+    return quant.state_quant(num_bits=4, uniform=True, threshold=1.0)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+@pytest.mark.parametrize("cls", ["leaky", "synaptic"])
+@pytest.mark.parametrize("option", ["state_quant", "surrogate_disable"])
+def test_mean_mode_options_match_snntorch_and_survive_export(reset, cls, option):
+    torch.manual_seed(0)
+    value = _quantiser() if option == "state_quant" else True
+    kwargs = {"reset_mechanism": reset, option: value}
+    if cls == "leaky":
+        ours = VariationalLeaky(0.8, **kwargs)
+        twin = snn.Leaky(0.8, spike_grad=iw_st(p=0.0, noise="gaussian"), **kwargs)
+    else:
+        ours = VariationalSynaptic(0.7, 0.8, **kwargs)
+        twin = snn.Synaptic(0.7, 0.8, spike_grad=iw_st(p=0.0, noise="gaussian"), **kwargs)
+    ours.set_mode("mean")
+    exported = sb.to_snntorch(ours)
+    assert getattr(exported, option) is value
+    x = torch.rand(6, 4, 5, requires_grad=True) * 1.5
+    outs = []
+    for neuron in (ours, twin, exported):
+        state = neuron.reset_mem()
+        rec = []
+        for t in range(6):
+            out = neuron(x[t], *state) if isinstance(state, tuple) else neuron(x[t], state)
+            state = out[1:] if len(out) == 3 else out[1]
+            rec.append(out)
+        outs.append(rec)
+    for a, b, c in zip(*outs, strict=True):
+        for u, v, w in zip(a, b, c, strict=True):
+            assert torch.equal(u, v) and torch.equal(u, w)
+    spikes = torch.stack([o[0] for o in outs[0]])
+    assert 0 < spikes.mean() < 1
+    if option == "surrogate_disable":
+        assert not spikes.requires_grad  # no gradient, like snnTorch's bypass
+
+
+@pytest.mark.parametrize("option", ["state_quant", "surrogate_disable"])
+def test_mean_mode_options_raise_in_sample_mode(option):
+    value = _quantiser() if option == "state_quant" else True
+    lif = VariationalLeaky(0.9, **{option: value})
+    lif.train()
+    with pytest.raises(ValueError, match=rf"{option} applies to 'mean' mode"):
+        lif(GaussianCurrent(torch.zeros(2, 3), torch.ones(2, 3)))
+    lif.eval()
+    lif(torch.zeros(2, 3))  # fine in mean mode
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "match"),
+    [
+        ("state_quant", "4 bits", "state_quant must be False or a quantiser"),
+        ("surrogate_disable", 1, "surrogate_disable must be True or False"),
+    ],
+)
+def test_mean_mode_options_are_checked(option, value, match):
+    with pytest.raises(ValueError, match=match):
+        VariationalLeaky(0.9, **{option: value})
+    lif = VariationalSynaptic(0.8, 0.9)
+    with pytest.raises(ValueError, match=match):
+        setattr(lif, option, value)
+
+
+def test_synaptic_takes_either_state_alone_like_snntorch():
+    cur = torch.rand(2, 3) + 0.5
+    ours = VariationalSynaptic(0.7, 0.8).eval()
+    twin = snn.Synaptic(0.7, 0.8, spike_grad=iw_st(p=0.0, noise="gaussian"))
+    for kwargs in ({"syn": torch.full((2, 3), 0.3)}, {"mem": torch.full((2, 3), 0.6)}):
+        ours.reset_mem(), twin.reset_mem()
+        for u, v in zip(ours(cur, **kwargs), twin(cur, **kwargs), strict=True):
+            assert torch.equal(u, v)

@@ -305,8 +305,8 @@ def test_options_set_after_construction_are_checked(cls):
     lif = cls(0.9) if cls is sb.VariationalLeaky else cls(0.8, 0.9)
     with pytest.raises(ValueError, match=r"does not support inhibition=True"):
         lif.inhibition = True
-    with pytest.raises(ValueError, match=r"does not support state_quant"):
-        lif.state_quant = lambda x: x
+    with pytest.raises(ValueError, match=r"state_quant must be False or a quantiser"):
+        lif.state_quant = "8 bits"
     with pytest.raises(ValueError, match=r"needs spike_grad = an IW-ST estimator with Gaussian"):
         lif.spike_grad = surrogate.iw_st(p=1.0)  # logistic noise
     assert lif.inhibition is False
