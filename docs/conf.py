@@ -20,12 +20,16 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    # MathJax served with the site, so the equations render offline
+    "sphinx-mathjax-offline",
 ]
 exclude_patterns = ["_build", "img/*.py"]
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
 # the tutorials are rendered from their committed full runs, not re-executed
 nb_execution_mode = "off"
+# a cell's printed lines (a table printed row by row) render as one block
+nb_merge_streams = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
