@@ -198,10 +198,11 @@ for depth in DEPTHS:
         average = [(f"{kind}, model average", True)] if kind == "sbnn" else []
         for name, sampled in [(kind, False), *average]:
             logits, labels = logits_of(net, sampled)
-            m = calibration.predictive_metrics(calibration.bayesian_model_average(logits),
-                                               labels)  # fmt: skip
-            print(f"{name:<38} {depth:>6} {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
-                  f"{100 * m['ece']:>6.2f}%")  # fmt: skip
+            m = calibration.predictive_metrics(calibration.bayesian_model_average(logits), labels)
+            print(
+                f"{name:<38} {depth:>6} {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
+                f"{100 * m['ece']:>6.2f}%"
+            )
 
 # %% [markdown]
 # **What this run found** (one seed, 3 epochs; printed above).

@@ -195,8 +195,10 @@ nets, losses, rates = {}, {}, {}
 for name, options in VARIANTS.items():
     clock = time.perf_counter()
     nets[name], losses[name], rates[name] = train(name, *options)
-    print(f"{name:<38} {time.perf_counter() - clock:5.1f} s   last-20 output firing rate "
-          f"{sum(rates[name][-20:]) / len(rates[name][-20:]):.3f}")  # fmt: skip
+    print(
+        f"{name:<38} {time.perf_counter() - clock:5.1f} s   last-20 output firing rate "
+        f"{sum(rates[name][-20:]) / len(rates[name][-20:]):.3f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -256,8 +258,10 @@ for name, (bayes, population, *_) in VARIANTS.items():
 
 print(f"{'predictor':<48} {'accuracy':>9} {'NLL':>7} {'ECE':>7} {'T':>7} {'firing':>7}")
 for key, m in rows.items():
-    print(f"{key:<48} {100 * m['accuracy_rate']:>8.2f}% {m['nll']:>7.4f} "
-          f"{100 * m['ece']:>6.2f}% {m['T']:>7.3f} {m['firing']:>7.3f}")  # fmt: skip
+    print(
+        f"{key:<48} {100 * m['accuracy_rate']:>8.2f}% {m['nll']:>7.4f} "
+        f"{100 * m['ece']:>6.2f}% {m['T']:>7.3f} {m['firing']:>7.3f}"
+    )
 
 # %% [markdown]
 # `accuracy` is `SF.accuracy_rate` (first tie wins); `firing` is the fraction of output
@@ -286,8 +290,13 @@ with torch.no_grad(), sb.sampling(nets["SBNN, population"]):
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 step, neuron = passes.nonzero(as_tuple=True)
 axes[0].scatter(step, neuron, marker="_", s=6, color="k")
-axes[0].axhspan(POPULATION * label, POPULATION * (label + 1), color="tab:green", alpha=0.2,
-                label=f"class {label} (correct)")  # fmt: skip
+axes[0].axhspan(
+    POPULATION * label,
+    POPULATION * (label + 1),
+    color="tab:green",
+    alpha=0.2,
+    label=f"class {label} (correct)",
+)
 axes[0].set_xlabel("sampled pass")
 axes[0].set_ylabel("output neuron")
 axes[0].set_ylim(0, NUM_CLASSES * POPULATION)
@@ -343,8 +352,10 @@ for name, options in EXTRA.items():
     nets[name], losses[name], rates[name] = train(name, *options)
     test_counts = class_counts(nets[name], x_test, False, False)
     average = class_counts(nets[name], x_test, False, True)
-    print(f"{name:<40} accuracy deployed {100 * SF.accuracy_rate(test_counts[None], y_test):.2f}%"
-          f", model average {100 * SF.accuracy_rate(average[None], y_test):.2f}%")  # fmt: skip
+    print(
+        f"{name:<40} accuracy deployed {100 * SF.accuracy_rate(test_counts[None], y_test):.2f}%"
+        f", model average {100 * SF.accuracy_rate(average[None], y_test):.2f}%"
+    )
 
 print(f"\n{'network':<40} {'':>8} {'mean P(fire)':>12} {'P(fire) > 1%':>13}")
 for name in ["SBNN", "SBNN, population", *EXTRA]:
@@ -352,8 +363,10 @@ for name in ["SBNN", "SBNN, population", *EXTRA]:
     fresh = build(bayes, population, noise, initialise)
     for when, net in [("init", fresh), ("trained", nets[name])]:
         p = firing_probability(net, x_val)
-        print(f"{name:<40} {when:>8} {p.mean().item():>12.4f} "
-              f"{100 * (p > 0.01).float().mean().item():>12.1f}%")  # fmt: skip
+        print(
+            f"{name:<40} {when:>8} {p.mean().item():>12.4f} "
+            f"{100 * (p > 0.01).float().mean().item():>12.1f}%"
+        )
 
 # %% [markdown]
 # ## What the numbers say

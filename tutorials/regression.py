@@ -160,8 +160,10 @@ for name in ["fast_sigmoid", "SBNN"]:
         optimizer.step()
         losses.append(mse.item())
     nets[name], curves[name] = net.eval(), losses
-    print(f"{name:<14} {time.perf_counter() - clock:5.1f} s, last-20 membrane MSE "
-          f"{sum(losses[-20:]) / len(losses[-20:]):.4f}")  # fmt: skip
+    print(
+        f"{name:<14} {time.perf_counter() - clock:5.1f} s, last-20 membrane MSE "
+        f"{sum(losses[-20:]) / len(losses[-20:]):.4f}"
+    )
 
 plt.figure(figsize=(6, 3.2))
 for name, losses in curves.items():
@@ -225,19 +227,25 @@ predictive["SBNN, sampled + noise"] = (
     mc_test.mean(0),
     (mc_test.var(0) + sigma0**2).sqrt(),
 )
-print(f"fitted constant noise sigma_0 = {sigma0:.2f} deg; mean sampled spread "
-      f"{mc_test.std(0).mean():.2f} deg")  # fmt: skip
+print(
+    f"fitted constant noise sigma_0 = {sigma0:.2f} deg; mean sampled spread "
+    f"{mc_test.std(0).mean():.2f} deg"
+)
 
-print(f"\n{'predictor':<24} {'RMSE':>7} {'mean σ':>7} {'NLL':>7} {'cover 50%':>9} "
-      f"{'cover 90%':>9} {'corr(σ,|err|)':>13}")  # fmt: skip
+print(
+    f"\n{'predictor':<24} {'RMSE':>7} {'mean σ':>7} {'NLL':>7} {'cover 50%':>9} "
+    f"{'cover 90%':>9} {'corr(σ,|err|)':>13}"
+)
 for name, (mean, std) in predictive.items():
     err = (mean - angle_test).abs()
     corr = torch.corrcoef(torch.stack([std, err]))[0, 1].item() if std.max() > std.min() else 0.0
-    print(f"{name:<24} {err.pow(2).mean().sqrt():>6.2f}° {std.mean():>6.2f}° "
-          f"{calibration.gaussian_nll(mean, std, angle_test):>7.3f} "
-          f"{100 * calibration.interval_coverage(mean, std, angle_test, 0.5):>8.1f}% "
-          f"{100 * calibration.interval_coverage(mean, std, angle_test, 0.9):>8.1f}% "
-          f"{corr:>13.3f}")  # fmt: skip
+    print(
+        f"{name:<24} {err.pow(2).mean().sqrt():>6.2f}° {std.mean():>6.2f}° "
+        f"{calibration.gaussian_nll(mean, std, angle_test):>7.3f} "
+        f"{100 * calibration.interval_coverage(mean, std, angle_test, 0.5):>8.1f}% "
+        f"{100 * calibration.interval_coverage(mean, std, angle_test, 0.9):>8.1f}% "
+        f"{corr:>13.3f}"
+    )
 
 # %% [markdown]
 # `RMSE` and `mean σ` in degrees; `NLL` in nats per test image (angles in degrees);
@@ -260,8 +268,15 @@ axes[0].legend(fontsize=8)
 show = torch.arange(300)
 for ax, name in zip(axes[1:], ["fast_sigmoid", "SBNN, sampled + noise"], strict=True):
     mean, std = predictive[name]
-    ax.errorbar(angle_test[show], mean[show], yerr=1.645 * std[show], fmt=".", ms=3,
-                elinewidth=0.5, alpha=0.6)  # fmt: skip
+    ax.errorbar(
+        angle_test[show],
+        mean[show],
+        yerr=1.645 * std[show],
+        fmt=".",
+        ms=3,
+        elinewidth=0.5,
+        alpha=0.6,
+    )
     ax.plot([-MAX_ANGLE, MAX_ANGLE], [-MAX_ANGLE, MAX_ANGLE], "k:", lw=1)
     ax.set_xlabel("true angle (°)")
     ax.set_ylabel("predicted angle (°), 90 % interval")
@@ -285,8 +300,12 @@ for i, name in enumerate(["fast_sigmoid", "SBNN, sampled + noise"]):
     rmse = [(mean - angle_test)[digit_test == d].pow(2).mean().sqrt() for d in digits]
     ax.bar(digits + (i - 1) * width, rmse, width, label=f"{name}: RMSE")
 _, std = predictive["SBNN, sampled + noise"]
-ax.bar(digits + width, [std[digit_test == d].mean() for d in digits], width,
-       label="SBNN, sampled + noise: mean σ")  # fmt: skip
+ax.bar(
+    digits + width,
+    [std[digit_test == d].mean() for d in digits],
+    width,
+    label="SBNN, sampled + noise: mean σ",
+)
 ax.set_xticks(digits)
 ax.set_xlabel("digit")
 ax.set_ylabel("degrees")
@@ -294,8 +313,9 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 per_digit = {d: (mc_test.std(0)[digit_test == d].mean().item()) for d in range(10)}
-print("SBNN sampled spread per digit (deg):",
-      ", ".join(f"{d}: {s:.2f}" for d, s in per_digit.items()))  # fmt: skip
+print(
+    "SBNN sampled spread per digit (deg):", ", ".join(f"{d}: {s:.2f}" for d, s in per_digit.items())
+)
 
 # %% [markdown]
 # ## The membrane following its target

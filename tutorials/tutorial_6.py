@@ -128,8 +128,10 @@ for name, bayes in [("fast_sigmoid(25)", False), ("SBNN", True)]:
     torch.manual_seed(0)
     models[name] = ConvSNN(bayes=bayes)
     stats = sb.initialize(models[name], x_init)
-    print(f"{name:<18} firing rate per layer after initialize:",
-          [round(s.rate_after, 2) for s in stats])  # fmt: skip
+    print(
+        f"{name:<18} firing rate per layer after initialize:",
+        [round(s.rate_after, 2) for s in stats],
+    )
 
 # %% [markdown]
 # ## Training: 150 iterations each, the same batches
@@ -154,8 +156,10 @@ for name, net in models.items():
         optimizer.step()
         history.append((spk_rec.sum(0).argmax(1) == y).float().mean().item())
     histories[name], seconds[name] = history, (time.perf_counter() - clock) / ITERATIONS
-    print(f"{name:<18} {seconds[name]:.2f} s/iteration, last-20 train accuracy "
-          f"{100 * sum(history[-20:]) / len(history[-20:]):.1f}%")  # fmt: skip
+    print(
+        f"{name:<18} {seconds[name]:.2f} s/iteration, last-20 train accuracy "
+        f"{100 * sum(history[-20:]) / len(history[-20:]):.1f}%"
+    )
 
 plt.figure(figsize=(6, 3.2))
 for name, history in histories.items():
@@ -176,19 +180,22 @@ plt.show()
 
 # %%
 outputs = {
-    "fast_sigmoid(25)": predict(models["fast_sigmoid(25)"], test_loader, None, EVAL_BATCHES,
-                                progress=False),
+    "fast_sigmoid(25)": predict(
+        models["fast_sigmoid(25)"], test_loader, None, EVAL_BATCHES, progress=False
+    ),
     "SBNN, deployed": predict(models["SBNN"], test_loader, None, EVAL_BATCHES, progress=False),
-    f"SBNN, model average K={K}": predict(models["SBNN"], test_loader, K, EVAL_BATCHES,
-                                         progress=False),
-}  # fmt: skip
+    f"SBNN, model average K={K}": predict(
+        models["SBNN"], test_loader, K, EVAL_BATCHES, progress=False
+    ),
+}
 print(f"{'predictor':<26} {'spike count':>11} {'accuracy':>9} {'NLL':>8} {'ECE':>7}")
 for name, out in outputs.items():
-    m = calibration.predictive_metrics(calibration.bayesian_model_average(out.logits),
-                                       out.targets)  # fmt: skip
+    m = calibration.predictive_metrics(calibration.bayesian_model_average(out.logits), out.targets)
     count = (out.spike_counts.argmax(1) == out.targets).double().mean().item()
-    print(f"{name:<26} {100 * count:>10.2f}% {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
-          f"{100 * m['ece']:>6.2f}%")  # fmt: skip
+    print(
+        f"{name:<26} {100 * count:>10.2f}% {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
+        f"{100 * m['ece']:>6.2f}%"
+    )
 
 # %% [markdown]
 # **What this run found** (one seed; printed above). Both networks train from the same

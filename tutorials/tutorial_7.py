@@ -93,8 +93,10 @@ def frames(train: bool):
 
 x_train, y_train = frames(train=True)
 x_test, y_test = frames(train=False)
-print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
-      f"mean events per frame and channel {x_train.mean():.3f}")  # fmt: skip
+print(
+    f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
+    f"mean events per frame and channel {x_train.mean():.3f}"
+)
 
 
 # %% [markdown]

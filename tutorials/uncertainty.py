@@ -72,14 +72,25 @@ fashion_test = torch.utils.data.DataLoader(datasets.fashion_mnist(train=False), 
 # %%
 torch.manual_seed(0)
 baseline = FCSpikingNet(spike_grad=snn_surrogate.fast_sigmoid(slope=25))
-train_epoch(baseline, train_loader, torch.optim.Adam(baseline.parameters(), lr=5e-4),
-            MAX_BATCHES, progress=False)  # fmt: skip
+train_epoch(
+    baseline,
+    train_loader,
+    torch.optim.Adam(baseline.parameters(), lr=5e-4),
+    MAX_BATCHES,
+    progress=False,
+)
 torch.manual_seed(0)
 g.manual_seed(0)
 sbnn = BayesFCSpikingNet()
 elbo = sb.ELBO(num_train=len(train))
-train_epoch(sbnn, train_loader, torch.optim.Adam(sbnn.parameters(), lr=5e-4),
-            MAX_BATCHES, progress=False, elbo=elbo)  # fmt: skip
+train_epoch(
+    sbnn,
+    train_loader,
+    torch.optim.Adam(sbnn.parameters(), lr=5e-4),
+    MAX_BATCHES,
+    progress=False,
+    elbo=elbo,
+)
 print(f"trained in {time.perf_counter() - started:.0f} s")
 
 # %% [markdown]
@@ -114,8 +125,10 @@ mnist = outputs["MNIST"]
 print(f"{'predictor':<24} {'accuracy':>9} {'NLL':>8} {'ECE':>7} {'Brier':>7}")
 for name in predictors:
     m = calibration.predictive_metrics(mnist[name], mnist["targets"])
-    print(f"{name:<24} {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
-          f"{100 * m['ece']:>6.2f}% {m['brier']:>7.4f}")  # fmt: skip
+    print(
+        f"{name:<24} {100 * m['accuracy']:>8.2f}% {m['nll']:>8.4f} "
+        f"{100 * m['ece']:>6.2f}% {m['brier']:>7.4f}"
+    )
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
 for ax, name in zip(axes, predictors, strict=True):
@@ -148,8 +161,10 @@ scores["SBNN: mutual information"] = (
     calibration.mutual_information(fashion["SBNN logits"]),
 )
 for name, (inside, outside) in scores.items():
-    print(f"{name:<34} AUROC {calibration.auroc(inside, outside):.4f}   "
-          f"mean score MNIST {inside.mean():.3f}, Fashion {outside.mean():.3f}")  # fmt: skip
+    print(
+        f"{name:<34} AUROC {calibration.auroc(inside, outside):.4f}   "
+        f"mean score MNIST {inside.mean():.3f}, Fashion {outside.mean():.3f}"
+    )
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 for ax, name in zip(axes, ["baseline: entropy", "SBNN: entropy"], strict=True):
