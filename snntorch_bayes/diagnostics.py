@@ -20,7 +20,7 @@ error,
       \mathrm{Var}[\hat g] = \sum_c P(c)\,\bigl(\hat g(c) - \mathbb
       E[\hat g]\bigr)^2 .
 
-This is how the claims of theory.md §2 (the project specification) are tested, and a diagnostic
+This is how the claims of §2 of the :doc:`theory page </theory>` are tested, and a diagnostic
 for choosing an estimator on a problem of one's own.
 
 Example::

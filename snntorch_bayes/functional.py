@@ -6,7 +6,7 @@ dtype (float32 / float64; half precision is computed in float32) and device.
 The stateful, snnTorch-facing objects in :mod:`snntorch_bayes.surrogate` are
 thin wrappers over these functions, so the maths can be tested on its own.
 
-Notation (theory.md, the project specification): a noisy binary unit fires,
+Notation (the :doc:`theory page </theory>`): a noisy binary unit fires,
 :math:`z = H(x + s\varepsilon)`, with :math:`x = U - \theta` the
 threshold-shifted membrane, :math:`s` the noise scale and :math:`\varepsilon`
 symmetric noise with CDF :math:`F` and density :math:`f`.  Its firing
@@ -149,7 +149,7 @@ def firing_probability(
 def log_iw_weight(
     log_prob: torch.Tensor, p: float, max_weight: float | None = None
 ) -> torch.Tensor:
-    r"""Log of the IW-ST(p) importance weight, eq. (3) of theory.md,
+    r"""Log of the IW-ST(p) importance weight, eq. (3) of the :doc:`theory page </theory>`,
 
     .. math::
 
@@ -298,7 +298,7 @@ def _gaussian_iw_from_y(y: torch.Tensor, p: float, scale: float) -> torch.Tensor
 
 # Taylor coefficients of R(a) = I(a) / sigma(a) around a = 0, where
 # I(a) = int_0^inf s'(u) s'(u - a) du (s the logistic sigmoid), from a symbolic
-# expansion of the closed form of theory.md (tests/test_functional.py
+# expansion of the closed form on the theory page (tests/test_functional.py
 # recomputes them with sympy).  The radius of convergence is pi (poles at
 # e^{-a} = -1).
 _AGR_SERIES = (
@@ -408,7 +408,7 @@ def _agr_ratio_tau1(a: torch.Tensor) -> torch.Tensor:
     With :math:`e = e^{-|a|}` and :math:`L = \ln(2/(1+e))`:
 
     * :math:`a \ge 0`: :math:`R = e\,[(e-1)(e+3) - 2(1+e)^2(L - a)]
-      / [2(1-e)^3]` (theory.md's formula with :math:`b = e`),
+      / [2(1-e)^3]` (the theory page's formula with :math:`b = e`),
     * :math:`a < 0`: :math:`R = [2(1+e)^2 L - (1-e)(1+3e)] / [2(1-e)^3]`
       (the same with :math:`b = 1/e`, so nothing overflows),
     * :math:`|a| < r`: the Taylor series (the closed form cancels there).
@@ -538,7 +538,7 @@ def gumbel_rao_expectation(
         I_\tau(a) = \int_0^\infty \sigma'(t)\,\sigma'(\tau t - a)\,dt .
 
     For :math:`z = 0` evaluate at :math:`-a` (the logistic is symmetric).
-    At :math:`\tau = 1` the closed form of theory.md §2 is used (with a
+    At :math:`\tau = 1` the closed form of §2 of the :doc:`theory page </theory>` is used (with a
     Taylor series for :math:`|a| < 0.5`, where the closed form cancels);
     for :math:`\tau \ne 1` a fixed 64-node Gauss-Laguerre rule in log space,
     tabulated on a grid of step 1/32 over :math:`|a| \le 40` and read by
@@ -586,7 +586,7 @@ def gumbel_rao_expectation(
 
 
 def gumbel_rao_weight(a: torch.Tensor, z: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
-    r"""Gumbel-Rao weight of eq. (4) in theory.md, for logistic noise:
+    r"""Gumbel-Rao weight of eq. (4) of the :doc:`theory page </theory>`, for logistic noise:
 
     .. math::
 
@@ -765,7 +765,7 @@ def _power(q: torch.Tensor, k: float) -> torch.Tensor:
 
 
 def bias_penalty(prob: torch.Tensor, p: float = 0.0) -> torch.Tensor:
-    r"""Bias-minimising auxiliary loss, eq. (6) of theory.md (our
+    r"""Bias-minimising auxiliary loss, eq. (6) of the :doc:`theory page </theory>` (our
     formulation):
 
     .. math::

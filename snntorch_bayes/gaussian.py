@@ -3,7 +3,7 @@ neuron that follows it, and the pure functions that produce and reshape them.
 
 Under a mean-field Gaussian posterior :math:`q(w) = \mathcal N(\mu, \sigma^2)`
 the pre-activation :math:`h = \sum_j w_j x_j` of an input :math:`x` is
-Gaussian (theory.md eq. 7):
+Gaussian (eq. 7 of the :doc:`theory page </theory>`):
 
 .. math::
 

@@ -1,7 +1,7 @@
 r"""Model-level helpers for SBNNs: the KL term and the ELBO, mode switches,
 Monte-Carlo prediction and export to a plain snnTorch network.
 
-**The objective** (theory.md §5).  With :math:`N` training examples and a
+**The objective** (§3 of the :doc:`theory page </theory>`).  With :math:`N` training examples and a
 data term that is a *mean over the batch* of per-example negative
 log-likelihoods (as every snnTorch loss is), the loss minimised is
 

@@ -271,6 +271,15 @@ class _BayesLayer(Variational, nn.Module):
         bias_std = self.bias_std
         return self.weight_std.square(), None if bias_std is None else bias_std.square()
 
+    def _with_means(self, twin: nn.Module) -> nn.Module:
+        """``twin`` (an ``nn.Linear`` / ``nn.Conv2d`` of this layer's shape)
+        holding the posterior means."""
+        with torch.no_grad():
+            twin.weight.copy_(self.weight_mean)
+            if self.bias_mean is not None:
+                twin.bias.copy_(self.bias_mean)
+        return twin
+
     @property
     def prior(self) -> Distribution:
         """The weights' prior (and the bias's, unless :attr:`bias_prior` is
@@ -389,11 +398,7 @@ class BayesLinear(_BayesLayer):
         out = nn.Linear(
             self.in_features, self.out_features, self.bias_mean is not None, w.device, w.dtype
         )
-        with torch.no_grad():
-            out.weight.copy_(w)
-            if self.bias_mean is not None:
-                out.bias.copy_(self.bias_mean)
-        return out
+        return self._with_means(out)
 
     def extra_repr(self) -> str:
         return (
@@ -518,11 +523,7 @@ class BayesConv2d(_BayesLayer):
             self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding,
             self.dilation, self.groups, self.bias_mean is not None, "zeros", w.device, w.dtype,
         )  # fmt: skip
-        with torch.no_grad():
-            out.weight.copy_(w)
-            if self.bias_mean is not None:
-                out.bias.copy_(self.bias_mean)
-        return out
+        return self._with_means(out)
 
     def extra_repr(self) -> str:
         return (

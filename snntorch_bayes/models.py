@@ -172,7 +172,7 @@ class BayesFCSpikingNet(_TwoLayerNet):
 
 
 # --------------------------------------------------------------------------
-# Normalisation-free residual networks (issue 5)
+# Normalisation-free residual networks
 # --------------------------------------------------------------------------
 
 
@@ -468,8 +468,9 @@ class BinaryResNet(_ResNet):
     noise, :math:`\mathcal N(m_l, v_l + s_0^2)`.  This treats upstream
     posterior noise as fresh at every depth (the independence that local
     reparameterisation assumes across units, extended across depth), where
-    the exact conditional of theory.md §4 would count only the last branch's
-    noise as fresh; the deployed network is unaffected.
+    the exact conditional of §4 of the :doc:`theory page </theory>` would
+    count only the last branch's noise as fresh; the deployed network is
+    unaffected.
 
     In ``train()`` the SBNN returns one sampled pass (the logits current is
     sampled); in ``eval()`` the deployed network (posterior means,

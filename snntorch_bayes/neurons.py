@@ -1,6 +1,6 @@
 r"""Variational spiking neurons: :class:`VariationalLeaky` and
 :class:`VariationalSynaptic`, subclasses of ``snn.Leaky`` / ``snn.Synaptic``
-driven by Gaussian currents (theory.md §4).
+driven by Gaussian currents (§4 of the :doc:`theory page </theory>`).
 
 Fed by a variational layer, the input current of step :math:`t` is
 :math:`I_t \sim \mathcal N(m_t, v_t)` given the past.  In ``"sample"`` mode a
@@ -27,7 +27,7 @@ for both the membrane and the spike:
   :math:`v_t = s^2` with :math:`s` = ``spike_grad.scale`` (our formulation:
   the noise enters the membrane, so the reset still equals the emitted
   spike; for one step, :math:`\beta = 0`, it is the noisy binary neuron of
-  theory.md §1).
+  §1 of the :doc:`theory page </theory>`).
 
 In ``"mean"`` mode (deployment; the default in ``eval()``) a neuron computes
 exactly what ``snn.Leaky`` / ``snn.Synaptic`` computes on the mean current:
@@ -545,7 +545,7 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
     synaptic decay, ``learn_alpha`` makes it learnable), then
     ``intrinsic_noise``; the rest as in :class:`VariationalLeaky`.
 
-    Inputs: input\_, syn, mem (pass both states or neither)
+    Inputs: input\_, syn, mem (either state, both or neither, as in ``snn.Synaptic``)
 
     Outputs: spk, syn, mem
     """

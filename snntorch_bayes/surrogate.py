@@ -2,7 +2,7 @@ r"""Importance-weighted straight-through (IW-ST) estimators as drop-in
 ``spike_grad`` objects for snnTorch neurons.
 
 Every estimator here treats the spike as a *noisy binary neuron*
-(theory.md §1, the project specification): :math:`z = H(x + s\varepsilon)`, with
+(§1 of the :doc:`theory page </theory>`): :math:`z = H(x + s\varepsilon)`, with
 :math:`x = U - U_{\rm thr}` the argument snnTorch passes to ``spike_grad``.
 The backward pass is the single-sample estimator of eq. (2),
 
@@ -526,9 +526,9 @@ class StraightThrough(IWST):
 
     (the weight is 1 for either outcome).  Unbiased exactly when
     :math:`\pi = 1/2`; its bias is :math:`(2\pi - 1)\,D/2` in units of
-    :math:`f/s` (theory.md eq. 5).  theory.md identifies it with the
-    gradient of snnTorch's later ``NoisyLeaky`` (not in snnTorch 1.0.0, so
-    not checked here).
+    :math:`f/s` (eq. 5 of the :doc:`theory page </theory>`, which identifies
+    it with the gradient of snnTorch's later ``NoisyLeaky``; that neuron is
+    not in snnTorch 1.0.0, so this is not checked here).
 
     Example::
 
