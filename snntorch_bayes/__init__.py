@@ -46,6 +46,7 @@ from snntorch_bayes.functional import bias_penalty
 from snntorch_bayes.gaussian import GaussianCurrent, avg_pool2d, max_pool2d
 from snntorch_bayes.inference import (
     ELBO,
+    compile,
     kl_divergence,
     mc_logits,
     model_kl,
@@ -87,6 +88,7 @@ __all__ = [
     "avg_pool2d",
     "bias_penalty",
     "calibration",
+    "compile",
     "datasets",
     "deep",
     "diagnostics",

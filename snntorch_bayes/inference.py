@@ -41,6 +41,7 @@ from snntorch_bayes.neurons import detached_state
 
 __all__ = [
     "ELBO",
+    "compile",
     "kl_divergence",
     "mc_logits",
     "model_kl",
@@ -224,6 +225,35 @@ def mc_logits(
         raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
     with sampling(module):
         return torch.stack([forward() for _ in range(num_samples)])
+
+
+def compile(module: nn.Module, *, fallback_random: bool = True, **kwargs: object) -> nn.Module:
+    """``torch.compile(module, **kwargs)`` set up for SBNNs: the compiled
+    graphs draw the posterior noise with ATen's random-number generator, as
+    eager code does (inductor's ``fallback_random``), rather than with
+    inductor's own kernels.  On CPU those kernels made the compiled SBNN
+    slower than the eager one (``benchmarks/sbnn_step_time.py``); with
+    ATen's generator it is faster, and a compiled model draws exactly the
+    noise the eager one draws under the same seed.  The variational layers
+    and neurons compile without a graph break (``fullgraph=True`` works).
+
+    :param module: the model (or any callable ``torch.compile`` takes)
+    :param fallback_random: draw with ATen's generator. Defaults to True
+    :param kwargs: passed to ``torch.compile``; inductor ``options`` given
+        there are kept
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
+        >>> fast = sb.compile(net)  # compiles on the first call
+    """
+    if not isinstance(fallback_random, bool):
+        raise ValueError(f"fallback_random must be True or False, got {fallback_random!r}")
+    options = dict(kwargs.pop("options", None) or {})
+    options.setdefault("fallback_random", fallback_random)
+    return torch.compile(module, options=options, **kwargs)
 
 
 def to_snntorch(module: nn.Module, sample_input: torch.Tensor | None = None) -> nn.Module:

@@ -112,3 +112,22 @@ def test_compiled_model_kl_has_no_graph_break():
     )
     compiled = torch.compile(lambda: sb.model_kl(net), fullgraph=True)
     torch.testing.assert_close(compiled(), sb.model_kl(net))
+
+
+def test_sb_compile_draws_eagers_noise_without_a_graph_break():
+    # sb.compile turns on inductor's fallback_random for its graphs only: the
+    # compiled SBNN (fullgraph) draws the eager model's noise under a seed,
+    # and the global inductor config is left alone
+    from snntorch_bayes.models import BayesFCSpikingNet
+
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    net = BayesFCSpikingNet(num_hidden=16, num_steps=3)
+    x = torch.rand(4, 1, 28, 28)
+    torch.manual_seed(1)
+    eager = net(x)[1]
+    compiled = sb.compile(net, fullgraph=True)
+    torch.manual_seed(1)
+    out = compiled(x)[1]
+    torch.testing.assert_close(out, eager, rtol=1e-5, atol=1e-6)
+    assert torch._inductor.config.fallback_random is False

@@ -355,3 +355,8 @@ def test_the_package_version_is_the_one_pyproject_declares():
     declared = re.search(r'^version = "([^"]+)"$', pyproject, re.MULTILINE)
     assert declared is not None
     assert sb.__version__ == declared[1]
+
+
+def test_sb_compile_checks_its_option():
+    with pytest.raises(ValueError, match="fallback_random must be True or False"):
+        sb.compile(torch.nn.Identity(), fallback_random="yes")
