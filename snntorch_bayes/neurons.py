@@ -316,9 +316,11 @@ class _VariationalNeuron(Variational):
                 hook(self, prob)
         return spk * self.graded_spikes_factor, mem
 
-    def _fire(self, mem: torch.Tensor) -> torch.Tensor:
+    def fire(self, mem: torch.Tensor) -> torch.Tensor:
         r"""Deterministic spikes :math:`H(U - \theta)` with the estimator's
-        gradient at scale ``spike_grad.scale`` (``"mean"`` mode)."""
+        gradient at scale ``spike_grad.scale``: snnTorch's ``fire``, called by
+        snnTorch's own step in ``"mean"`` mode (``state_quant`` and
+        ``surrogate_disable`` as there)."""
         if self.state_quant:
             mem = self.state_quant(mem)
         shifted = mem - self.threshold
@@ -484,26 +486,16 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
             self.mem = mem
         if self.mem.shape != mean.shape:
             self.mem = torch.zeros_like(mean)
+        if not self.sampling:  # snnTorch's own step, firing through fire() below
+            return Leaky.forward(self, mean)
+        self._check_sampling_options()
         reset = self._emitted(self.mem)
-        beta = self.beta.clamp(0, 1)
-        if self.sampling:
-            self._check_sampling_options()
-            std, eps = self._noise(mean, var)
-            carried = (1 - reset) * self.mem if self.reset_mechanism == "zero" else self.mem
-            mu = beta * carried + mean
-            if self.reset_mechanism == "subtract":
-                mu = mu - reset * self.threshold
-            spk, self.mem = self._sample(mu, std, eps)
-        else:
-            # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Leaky exactly
-            if self.reset_mechanism == "zero":  # the carried membrane is zeroed
-                self.mem = (1 - reset) * self.mem
-            self.mem = beta * self.mem + mean
-            if self.reset_mechanism == "subtract":
-                self.mem = self.mem - reset * self.threshold
-            if self.state_quant:
-                self.mem = self.state_quant(self.mem)
-            spk = self._fire(self.mem)
+        std, eps = self._noise(mean, var)
+        carried = (1 - reset) * self.mem if self.reset_mechanism == "zero" else self.mem
+        mu = self.beta.clamp(0, 1) * carried + mean
+        if self.reset_mechanism == "subtract":
+            mu = mu - reset * self.threshold
+        spk, self.mem = self._sample(mu, std, eps)
         if self.init_hidden and not self.output:
             return spk
         return spk, self.mem
@@ -625,32 +617,20 @@ class VariationalSynaptic(_VariationalNeuron, Synaptic):
             self.syn = torch.zeros_like(mean)
         if self.mem.shape != mean.shape:
             self.mem = torch.zeros_like(mean)
+        if not self.sampling:  # snnTorch's own step, firing through fire() below
+            return Synaptic.forward(self, mean)
+        self._check_sampling_options()
         reset = self._emitted(self.mem)
-        alpha, beta = self.alpha.clamp(0, 1), self.beta.clamp(0, 1)
-        if self.sampling:
-            self._check_sampling_options()
-            std, eps = self._noise(mean, var)
-            syn = alpha * self.syn + mean
-            mu = beta * self.mem + syn
-            self.syn = syn + std * eps
-            if self.reset_mechanism == "subtract":
-                mu = mu - reset * self.threshold
-            elif self.reset_mechanism == "zero":  # the whole new membrane, noise included
-                mu = mu * (1 - reset)
-                std = std * (1 - reset)
-            spk, self.mem = self._sample(mu, std, eps)
-        else:
-            # snnTorch's arithmetic, in its order, so "mean" mode equals snn.Synaptic exactly
-            self.syn = alpha * self.syn + mean
-            self.mem = beta * self.mem + self.syn
-            if self.reset_mechanism == "subtract":
-                self.mem = self.mem - reset * self.threshold
-            elif self.reset_mechanism == "zero":
-                self.mem = self.mem - self.mem * reset
-            if self.state_quant:
-                self.mem = self.state_quant(self.mem)
-                self.syn = self.state_quant(self.syn)
-            spk = self._fire(self.mem)
+        std, eps = self._noise(mean, var)
+        syn = self.alpha.clamp(0, 1) * self.syn + mean
+        mu = self.beta.clamp(0, 1) * self.mem + syn
+        self.syn = syn + std * eps
+        if self.reset_mechanism == "subtract":
+            mu = mu - reset * self.threshold
+        elif self.reset_mechanism == "zero":  # the whole new membrane, noise included
+            mu = mu * (1 - reset)
+            std = std * (1 - reset)
+        spk, self.mem = self._sample(mu, std, eps)
         if self.init_hidden and not self.output:
             return spk
         return spk, self.syn, self.mem

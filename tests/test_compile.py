@@ -131,3 +131,28 @@ def test_sb_compile_draws_eagers_noise_without_a_graph_break():
     out = compiled(x)[1]
     torch.testing.assert_close(out, eager, rtol=1e-5, atol=1e-6)
     assert torch._inductor.config.fallback_random is False
+
+
+def test_mean_mode_delegates_to_snntorch_and_compiles_without_a_graph_break():
+    # "mean" mode runs snn.Leaky's / snn.Synaptic's own step (firing through
+    # the variational neuron's fire()); it compiles as one graph and equals eager
+    torch._dynamo.reset()
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = sb.BayesLinear(8, 4)
+            self.lif = sb.VariationalLeaky(0.9)
+            self.syn = sb.VariationalSynaptic(0.8, 0.9)
+
+        def forward(self, x):
+            mem, (syn, mem2), out = self.lif.reset_mem(), self.syn.reset_mem(), []
+            for _ in range(3):
+                spk, mem = self.lif(self.fc(x), mem)
+                _, syn, mem2 = self.syn(2 * spk, syn, mem2)
+                out.append(mem2)
+            return torch.stack(out)
+
+    torch.manual_seed(0)
+    net, x = Net().eval(), torch.rand(5, 8)
+    torch.testing.assert_close(torch.compile(net, fullgraph=True)(x), net(x), rtol=0, atol=0)
