@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from snntorch_bayes._checks import check_bool
 from snntorch_bayes.layers import MODES, Variational
 from snntorch_bayes.neurons import detached_state
 
@@ -249,10 +250,8 @@ def compile(module: nn.Module, *, fallback_random: bool = True, **kwargs: object
         >>> net = torch.nn.Sequential(sb.BayesLinear(4, 3), sb.VariationalLeaky(0.9))
         >>> fast = sb.compile(net)  # compiles on the first call
     """
-    if not isinstance(fallback_random, bool):
-        raise ValueError(f"fallback_random must be True or False, got {fallback_random!r}")
     options = dict(kwargs.pop("options", None) or {})
-    options.setdefault("fallback_random", fallback_random)
+    options.setdefault("fallback_random", check_bool("fallback_random", fallback_random))
     return torch.compile(module, options=options, **kwargs)
 
 

@@ -43,6 +43,7 @@ import snntorch as snn
 import torch
 from torch import nn
 
+from snntorch_bayes._checks import check_positive
 from snntorch_bayes.functional import bias_penalty, check_noise, firing_probability
 from snntorch_bayes.surrogate import SpikeEstimator
 
@@ -173,8 +174,8 @@ def record_firing(
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     if noise is not None:
         check_noise(noise)
-    if scale is not None and not (isinstance(scale, (int, float)) and 0 < scale < float("inf")):
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if scale is not None:
+        scale = check_positive("scale", scale)
     if (noise is None) != (scale is None):
         raise ValueError("give noise and scale together, or neither")
     chosen = None if neurons is None else {id(m) for m in neurons}

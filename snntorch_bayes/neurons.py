@@ -63,6 +63,7 @@ from snntorch import Leaky, Synaptic
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+from snntorch_bayes._checks import check_bool
 from snntorch_bayes.functional import gaussian_weighted_density, normal_cdf
 from snntorch_bayes.gaussian import GaussianCurrent, check_current
 from snntorch_bayes.layers import Variational
@@ -78,8 +79,7 @@ def _default_estimator() -> IWST:
 def _check_options(name: str, spike_grad: object, **unsupported: object) -> IWST:
     """Validate the constructor options a variational neuron rejects."""
     if "surrogate_disable" in unsupported:
-        if not isinstance(unsupported.pop("surrogate_disable"), bool):
-            raise ValueError(f"{name}: surrogate_disable must be True or False")
+        check_bool("surrogate_disable", unsupported.pop("surrogate_disable"))
     if "state_quant" in unsupported:
         quant = unsupported.pop("state_quant")
         if quant is not False and not callable(quant):
