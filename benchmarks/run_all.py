@@ -117,6 +117,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     _script("sbnn_recipe", ("sbnn_recipe_runs.csv", "sbnn_recipe_layers.csv")),
     # why the SBNN's model average misses the ECE target: confidence against accuracy
     _script("calibration_probe", ("calibration_probe.csv",)),
+    # the one-step spiking readout of tutorials/population_coding, with tuned twins
+    _script(
+        "population_readout",
+        (
+            "population_readout_runs.csv",
+            "population_readout_summary.csv",
+            "population_readout.png",
+        ),
+    ),
 )
 
 

@@ -27,7 +27,12 @@ neuron:
    the layer is multiplied by one factor so that the root-mean-square current
    noise is :math:`\sqrt{\bar v} = \text{noise\_ratio}\cdot s^\star`: the
    posterior noise is comparable to the spread of :math:`\mu - \theta`, so
-   :math:`a` is of order 1.
+   :math:`a` is of order 1.  A neuron whose spikes reach no ``Linear`` /
+   ``Conv`` layer (the network's spiking output, read by a spike count or its
+   membrane) gets ``output_noise_ratio`` instead: a hidden layer's noise is
+   passed on and compounds with depth, the output's is not, and an output
+   unit that drifts below threshold takes the gradient of the whole network
+   with it (``docs/recipe.md`` §5).
 3. **Centre.**  Each unit's bias is shifted (bisection, all units at once)
    until its firing rate on the batch is ``target_rate``: for a binary unit
    (a neuron called once per forward pass) the default is the mean firing
@@ -61,6 +66,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -84,6 +90,11 @@ BINARY_TARGET_RATE = 0.5
 #: convolutional SNN (``docs/recipe.md`` §5): 0.1-0.2 trained far better than
 #: 0.5 for both the SBNN and the ``fast_sigmoid`` twin
 SPIKING_TARGET_RATE = 0.2
+#: default ``noise_ratio`` of a hidden variational layer (``docs/recipe.md`` §3)
+NOISE_RATIO = 0.5
+#: default ``output_noise_ratio``: the posterior noise of the layer feeding a
+#: spiking output, relative to its spread (``docs/recipe.md`` §5)
+OUTPUT_NOISE_RATIO = 1.0
 
 _AFFINE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, BayesLinear, BayesConv2d)
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
@@ -112,6 +123,9 @@ class LayerInit:
     snr_before: float = math.nan
     snr_after: float = math.nan
     skipped: str = ""  #: why the pair was left alone, if it was
+    #: whether the neuron's spikes reach no ``Linear`` / ``Conv`` layer (a
+    #: spiking output: its layer gets ``output_noise_ratio``)
+    output: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -196,7 +210,8 @@ def initialize(
     *,
     target_rate: float | None = None,
     spread: float = 1.0,
-    noise_ratio: float = 0.5,
+    noise_ratio: float = NOISE_RATIO,
+    output_noise_ratio: float = OUTPUT_NOISE_RATIO,
     match_prior: bool = True,
     forward: Callable[[nn.Module, object], object] | None = None,
     iterations: int = 16,
@@ -232,7 +247,12 @@ def initialize(
     :param spread: standard deviation of each unit's steady-state membrane
         over the batch, in thresholds. Defaults to 1
     :param noise_ratio: root-mean-square posterior noise of each variational
-        layer's current, relative to that spread. Defaults to 0.5
+        layer's current, relative to that spread. Defaults to
+        :data:`NOISE_RATIO` (0.5)
+    :param output_noise_ratio: the same for a layer feeding a spiking output,
+        a neuron whose spikes reach no ``Linear`` / ``Conv`` layer (traced
+        through autograd in the first pass; :attr:`LayerInit.output`).
+        Defaults to :data:`OUTPUT_NOISE_RATIO` (1)
     :param match_prior: afterwards, set every variational layer's prior to
         :math:`\mathcal N(0, \sigma_p^2)` with :math:`\sigma_p` the
         root-mean-square of its initialised weight means, and its bias prior
@@ -249,6 +269,9 @@ def initialize(
         raise ValueError(f"target_rate must be in (0, 1), got {target_rate!r}")
     spread = check_range("spread", spread, 0.0, MAX_STD, low_open=True)
     noise_ratio = check_range("noise_ratio", noise_ratio, 0.0, MAX_STD, low_open=True)
+    output_noise_ratio = check_range(
+        "output_noise_ratio", output_noise_ratio, 0.0, MAX_STD, low_open=True
+    )
     iterations = check_int("iterations", iterations, 1)
     seed = check_int("seed", seed, 0)
     if forward is None:
@@ -282,7 +305,11 @@ def initialize(
     results: list[LayerInit] = []
     try:
         with _measuring(net, neurons):
-            run()
+            outputs = _spiking_outputs(net, neurons, run)
+            if outputs is None:  # the pass could not be traced: run it plainly
+                order.clear()
+                run()
+                outputs = []
             for h in hooks:
                 h.remove()
             hooks = []
@@ -290,13 +317,13 @@ def initialize(
             for neuron in _unique(m for m in order if isinstance(m, SpikingNeuron)):
                 layer, why = feeder.get(neuron, (None, "no Linear/Conv layer before it"))
                 record = LayerInit(names.get(layer, "-"), names[neuron])
+                record.output = any(neuron is m for m in outputs)
                 if layer is None or why:
                     record.skipped = why
                     results.append(record)
                     continue
-                _initialize_pair(
-                    layer, neuron, record, run, target_rate, spread, noise_ratio, iterations
-                )
+                ratio = output_noise_ratio if record.output else noise_ratio
+                _initialize_pair(layer, neuron, record, run, target_rate, spread, ratio, iterations)
                 results.append(record)
             if match_prior:
                 _match_priors(net)
@@ -329,6 +356,81 @@ def _measuring(net: nn.Module, neurons: list[nn.Module]) -> Iterator[None]:
             m.load_state_dict(state)
         for m in neurons:
             m.reset_mem()
+
+
+def _spiking_outputs(
+    net: nn.Module, neurons: list[nn.Module], run: Callable[[], None]
+) -> list[nn.Module] | None:
+    """Run one pass and return the neurons whose spikes reach no affine layer.
+
+    Each neuron's spikes are handed on as fresh autograd leaves; before every
+    ``Linear`` / ``Conv`` call the graph of its input is walked back to those
+    leaves (whatever pooling, flattening, concatenation or residual sums lie
+    in between).  Returns None, with a warning, where the pass cannot be
+    traced: it fails on the leaves (e.g. an in-place op on the spikes), or
+    runs its layers with gradients disabled."""
+    leaves: dict[int, nn.Module] = {}
+    keep: list[torch.Tensor] = []  # the leaves stay alive, so their ids stay unique
+    feeding: list[nn.Module] = []
+    visited: set = set()
+    untraced: list[str] = []
+
+    def hand_on(module, args, out):
+        spk = out[0] if isinstance(out, tuple) else out
+        if not isinstance(spk, torch.Tensor) or not spk.is_floating_point():
+            return None
+        leaf = spk.detach().requires_grad_()
+        keep.append(leaf)
+        leaves[id(leaf)] = module
+        return (leaf, *out[1:]) if isinstance(out, tuple) else leaf
+
+    def mark(tensor: torch.Tensor) -> None:
+        neuron = leaves.get(id(tensor))
+        if neuron is not None and not any(neuron is m for m in feeding):
+            feeding.append(neuron)
+
+    def trace(module, args):
+        x = args[0] if args else None
+        x = x.mean if isinstance(x, GaussianCurrent) else x
+        if not isinstance(x, torch.Tensor):
+            return
+        if id(x) in leaves:
+            mark(x)
+            return
+        if not torch.is_grad_enabled():
+            untraced.append(type(module).__name__)
+            return
+        stack = [x.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is None or node in visited:
+                continue
+            visited.add(node)
+            variable = getattr(node, "variable", None)
+            if variable is not None:
+                mark(variable)
+            stack.extend(n for n, _ in node.next_functions)
+
+    handles = [m.register_forward_hook(hand_on) for m in neurons]
+    handles += [m.register_forward_pre_hook(trace) for m in net.modules() if isinstance(m, _AFFINE)]
+    try:
+        with torch.enable_grad():
+            run()
+    except RuntimeError as error:
+        reason = f"the pass failed on them ({error})"
+    else:
+        if not untraced:
+            return [m for m in neurons if not any(m is f for f in feeding)]
+        reason = f"the {untraced[0]} ran with gradients disabled"
+    finally:
+        for h in handles:
+            h.remove()
+    warnings.warn(
+        f"initialize could not trace which neurons feed a layer: {reason}; every "
+        "variational layer gets noise_ratio, none output_noise_ratio",
+        stacklevel=3,
+    )
+    return None
 
 
 def _match_priors(net: nn.Module) -> None:

@@ -269,6 +269,31 @@ def test_full_scale_presets(full_scale):
         full_scale.preset_setting("fsdd-spiking", "cpu", epochs=3)
 
 
+@needs_fashion_mnist
+def test_population_readout_quick(monkeypatch, tmp_path, capsys):
+    """Every method is tuned on validation and scored on the test set once,
+    for its chosen step; the runs and the summary carry the provenance."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    _staged_data(monkeypatch)
+    readout = importlib.import_module("population_readout")
+    methods = ["fast_sigmoid", "SBNN"]
+    argv = ["--quick", "--out-dir", str(tmp_path), "--methods", *methods]
+    assert readout.main(argv) == 0
+    runs = _read(tmp_path / "population_readout_runs.csv")
+    summary = _read(tmp_path / "population_readout_summary.csv")
+    assert list(runs[0])[:4] == list(summary[0])[:4] == PROVENANCE
+    assert [r["method"] for r in summary] == methods
+    for entry in summary:
+        mine = [r for r in runs if r["method"] == entry["method"]]
+        assert len(mine) == 2  # the quick grid: two steps, one seed
+        best = max(mine, key=lambda r: float(r["val_accuracy"]))
+        assert entry["lr"] == best["lr"]
+        assert 0 <= float(entry["test_accuracy"]) <= 1
+    assert math.isnan(float(summary[0]["test_avg_accuracy"]))  # no model average of a twin
+    assert 0 <= float(summary[1]["test_avg_accuracy"]) <= 1
+    assert (tmp_path / "population_readout.png").stat().st_size > 0
+
+
 # --------------------------------------------------------------------------
 # run_all.py: the one command behind every results table and plot
 # --------------------------------------------------------------------------

@@ -233,6 +233,8 @@ def test_custom_forward():
         ({"target_rate": 1.5}, "target_rate"),
         ({"spread": 0}, "spread"),
         ({"noise_ratio": float("inf")}, "noise_ratio"),
+        ({"output_noise_ratio": 0.0}, "output_noise_ratio"),
+        ({"output_noise_ratio": "1"}, "output_noise_ratio"),
         ({"iterations": 0}, "iterations"),
         ({"iterations": True}, "iterations"),
     ],
@@ -259,3 +261,92 @@ def test_one_step_leaky_scales_to_the_threshold_not_the_steady_state():
         stds[beta] = float((net[0](x)).detach().std(0).median())
     assert stds[0.0] == pytest.approx(0.5, rel=1e-3)
     assert stds[0.9] == pytest.approx(stds[0.0], rel=1e-3)
+
+
+def _current_noise_ratio(layer, inputs) -> float:
+    """rms posterior noise of ``layer``'s current over the spread of its mean,
+    in the units :func:`initialize` sets it in."""
+    with torch.no_grad(), sb.sampling(layer):
+        cur = layer(inputs)
+    return float(cur.var.mean().sqrt() / cur.mean.std(0).mean())
+
+
+@pytest.mark.parametrize("ratio", [None, 0.7])
+def test_the_spiking_output_gets_the_output_noise_ratio(ratio):
+    """The neuron whose spikes reach no layer (the network's output) has its
+    layer's noise set by output_noise_ratio; the hidden layers keep noise_ratio."""
+    torch.manual_seed(7)
+    net = _stack(True, depth=3)
+    x = torch.rand(512, 20)
+    kwargs = {} if ratio is None else {"output_noise_ratio": ratio}
+    stats = sb.initialize(net, x, **kwargs)
+    assert [s.output for s in stats] == [False, False, True]
+    assert init.OUTPUT_NOISE_RATIO == 1.0 and init.NOISE_RATIO == 0.5
+    with torch.no_grad(), sb.sampling(net):
+        hidden = net[:4](x)  # sampled spikes into the last layer
+    expected = init.OUTPUT_NOISE_RATIO if ratio is None else ratio
+    assert _current_noise_ratio(net[4], hidden) == pytest.approx(expected, rel=0.1)
+    assert _current_noise_ratio(net[0], x) == pytest.approx(init.NOISE_RATIO, rel=0.1)
+
+
+@pytest.mark.parametrize("variational", [True, False])
+def test_outputs_are_traced_through_pooling_flattening_and_time(variational):
+    torch.manual_seed(8)
+    stats = sb.initialize(_ConvNet(variational), torch.rand(32, 1, 16, 16))
+    assert [(s.neuron, s.output) for s in stats] == [("n1", False), ("n2", True)]
+
+
+def test_outputs_of_residual_networks_and_readouts():
+    """Every neuron of a network with a linear readout feeds a layer; in the
+    spiking residual network only the spiking output layer is an output."""
+    torch.manual_seed(9)
+    for cls, outputs in ((models.BinaryResNet, []), (models.SpikingResNet, ["out"])):
+        net = cls((1, 12, 12), 10, depth=2, width=8, variational=True)
+        stats = sb.initialize(net, torch.rand(32, 1, 12, 12))
+        assert [s.neuron for s in stats if s.output] == outputs
+
+
+class _Concat(nn.Module):
+    """Two neurons whose spikes are concatenated into one layer, and a third
+    one that is only summed into the output."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = sb.BayesLinear(20, 8), sb.BayesLinear(20, 8)
+        self.na = sb.VariationalLeaky(0.0, init_hidden=True)
+        self.nb = sb.VariationalLeaky(0.0, init_hidden=True)
+        self.c, self.nc = sb.BayesLinear(16, 4), sb.VariationalLeaky(0.0, init_hidden=True)
+
+    def forward(self, x):
+        for n in (self.na, self.nb, self.nc):
+            n.reset_mem()
+        h = torch.cat([self.na(self.a(x)), self.nb(self.b(x))], -1)
+        return self.nc(self.c(h)).sum(-1)
+
+
+def test_outputs_are_traced_through_concatenation():
+    stats = sb.initialize(_Concat(), torch.rand(64, 20))
+    assert {s.neuron: s.output for s in stats} == {"na": False, "nb": False, "nc": True}
+
+
+@pytest.mark.parametrize("how", ["no_grad", "in_place"])
+def test_untraceable_passes_warn_and_use_noise_ratio(how):
+    torch.manual_seed(10)
+    net = _stack(True, depth=2)
+    x = torch.rand(256, 20)
+
+    def forward(module, inputs):
+        if how == "no_grad":
+            with torch.no_grad():
+                return module(inputs)
+        h = module[1](module[0](inputs))
+        h.mul_(1.0)  # an in-place op on the spikes
+        return module[3](module[2](h))
+
+    with pytest.warns(UserWarning, match="could not trace"):
+        stats = sb.initialize(net, x, forward=forward)
+    assert not any(s.output for s in stats)
+    assert all(abs(s.rate_after - 0.5) < 0.1 for s in stats)
+    with torch.no_grad(), sb.sampling(net):
+        hidden = net[:2](x)
+    assert _current_noise_ratio(net[2], hidden) == pytest.approx(0.5, rel=0.1)
