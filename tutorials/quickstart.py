@@ -85,9 +85,10 @@ def run(x):
 # ## Start at the operating point, then train on the (tempered) ELBO
 #
 # `sb.initialize` looks at one batch and, layer by layer, scales and centres every unit
-# so that it fires at half its steps, with posterior noise half the spread of its
-# membrane (the low-bias point where the estimator's gradient is largest; see
-# `docs/recipe.md`). Call it once, before training.
+# so that it fires at 20 % of its steps (`SPIKING_TARGET_RATE`, its default for neurons
+# run over several steps), with posterior noise half the spread of its membrane in the
+# hidden layer and equal to it in the output layer (the low-bias point where the
+# estimator's gradient is largest; see `docs/recipe.md`). Call it once, before training.
 #
 # The loss is the cross-entropy of the output membrane summed over time steps (the data
 # term, a mean over the batch) plus the KL divergence of the posterior from the prior,
