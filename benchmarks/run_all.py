@@ -1,6 +1,6 @@
 """Regenerate every results table and plot of the project in one command.
 
-    bash scripts/benchmarks.sh              # full mode: writes benchmarks/results/ (about 2 h)
+    bash scripts/benchmarks.sh              # full mode: writes benchmarks/results/ (about 2.5 h)
     bash scripts/benchmarks.sh --quick      # smoke test of every benchmark (a few minutes)
     bash scripts/benchmarks.sh --only step_time sbnn_step_time
 
@@ -109,6 +109,24 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         label="depth_sweep_recipe",
         quick=("--quick", "--recipe"),
         full=("--recipe", "--only", "fashion-mnist/binary", "--steps", "470", "--threads", "2"),
+    ),
+    # its spiking row (T = 4, 150 steps) at 4 and 32 blocks, added to the same runs
+    _script(
+        "depth_sweep",
+        tuple(name.replace("depth_sweep", "depth_sweep_recipe") for name in _SWEEP),
+        label="depth_sweep_recipe_spiking",
+        quick=("--quick", "--recipe", "--resume"),
+        full=(
+            "--recipe",
+            "--resume",
+            "--only",
+            "fashion-mnist/spiking",
+            "--depths",
+            "4",
+            "32",
+            "--threads",
+            "2",
+        ),
     ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
     _script("surrogate_cost", ("surrogate_cost.csv",)),
