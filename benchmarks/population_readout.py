@@ -34,6 +34,7 @@ Run (full mode, about 10 minutes on 2 cores)::
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{100 * entry['test_accuracy_std']:.2f} %"
             + (
                 f", model average {100 * entry['test_avg_accuracy']:.2f} %"
-                if entry["test_avg_accuracy"] == entry["test_avg_accuracy"]
+                if not math.isnan(entry["test_avg_accuracy"])
                 else ""
             ),
             flush=True,

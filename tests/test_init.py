@@ -30,6 +30,14 @@ def _stack(variational: bool, depth: int = 4, width: int = 32, beta: float = 0.0
     return nn.Sequential(*layers)
 
 
+def _current_noise_ratio(layer, inputs) -> float:
+    """rms posterior noise of ``layer``'s current over the spread of its mean,
+    in the units :func:`initialize` sets it in."""
+    with torch.no_grad(), sb.sampling(layer):
+        cur = layer(inputs)
+    return float(cur.var.mean().sqrt() / cur.mean.std(0).mean())
+
+
 @pytest.mark.parametrize("variational", [True, False])
 def test_plain_stack_starts_at_the_low_bias_point(variational):
     torch.manual_seed(0)
@@ -62,11 +70,7 @@ def test_variational_noise_and_matched_prior():
             layer.bias_mean.pow(2).mean().sqrt().item(), rel=1e-6
         )
     # the rms current noise is noise_ratio times the spread of the mean current
-    with torch.no_grad():
-        cur = net[0](x)
-    assert cur.var.mean().sqrt().item() == pytest.approx(
-        0.5 * cur.mean.std(0).mean().item(), rel=0.1
-    )
+    assert _current_noise_ratio(net[0], x) == pytest.approx(0.5, rel=0.1)
     net2 = _stack(True, depth=2)
     prior = net2[0].prior
     sb.initialize(net2, x, match_prior=False)
@@ -261,14 +265,6 @@ def test_one_step_leaky_scales_to_the_threshold_not_the_steady_state():
         stds[beta] = float((net[0](x)).detach().std(0).median())
     assert stds[0.0] == pytest.approx(0.5, rel=1e-3)
     assert stds[0.9] == pytest.approx(stds[0.0], rel=1e-3)
-
-
-def _current_noise_ratio(layer, inputs) -> float:
-    """rms posterior noise of ``layer``'s current over the spread of its mean,
-    in the units :func:`initialize` sets it in."""
-    with torch.no_grad(), sb.sampling(layer):
-        cur = layer(inputs)
-    return float(cur.var.mean().sqrt() / cur.mean.std(0).mean())
 
 
 @pytest.mark.parametrize("ratio", [None, 0.7])
