@@ -61,6 +61,8 @@ from snntorch_bayes.audio import encode_audio, resample
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "FSDD_URL",
+    "IDX_MD5",
     "CIFAR10Images",
     "DatasetCorruptError",
     "DatasetNotFoundError",

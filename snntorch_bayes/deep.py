@@ -51,7 +51,9 @@ from snntorch_bayes.training import guarded_step
 
 __all__ = [
     "BN_GAMMA",
+    "LEARNING_RATES",
     "METHODS",
+    "TWIN_SPREAD",
     "BinaryMLP",
     "batches",
     "load_fashion_mnist",
@@ -216,13 +218,13 @@ def train_run(
     (``*_avg_*``); the twins also after temperature scaling fitted on
     validation (``test_ts_*``).  The row also holds the time per step, the
     first layer's gradient norm, the KL per example, and (``"layers"``,
-    ``"after"``) the per-layer statistics of :func:`initialize` and of
-    :func:`measure` after training.
+    ``"after"``) the per-layer statistics of :func:`~snntorch_bayes.init.initialize` and of
+    :func:`~snntorch_bayes.init.measure` after training.
 
     :param lr: Adam's step; defaults to :data:`LEARNING_RATES`
-    :param init: keyword arguments of :func:`initialize` (the twin's
+    :param init: keyword arguments of :func:`~snntorch_bayes.init.initialize` (the twin's
         ``spread`` defaults to :data:`TWIN_SPREAD`)
-    :param elbo: keyword arguments of :class:`ELBO` (SBNN)
+    :param elbo: keyword arguments of :class:`~snntorch_bayes.inference.ELBO` (SBNN)
     :param model: keyword arguments of :class:`BinaryMLP`
     :param use_initialize: defaults to True except with BatchNorm
     :param after_init: called with the network after ``initialize``

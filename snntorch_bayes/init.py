@@ -80,7 +80,15 @@ from snntorch_bayes.functional import normal_cdf
 from snntorch_bayes.gaussian import GaussianCurrent
 from snntorch_bayes.layers import BayesConv2d, BayesLinear, GaussianPrior, Variational
 
-__all__ = ["LayerInit", "initialize", "measure"]
+__all__ = [
+    "BINARY_TARGET_RATE",
+    "NOISE_RATIO",
+    "OUTPUT_NOISE_RATIO",
+    "SPIKING_TARGET_RATE",
+    "LayerInit",
+    "initialize",
+    "measure",
+]
 
 #: default target of a binary unit (a neuron called once per forward pass):
 #: firing probability 1/2, the low-bias point of eq. (5)

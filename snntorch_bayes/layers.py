@@ -8,15 +8,15 @@ Every variational module (these layers and the neurons of
 
 ============ ================================================================
 ``"auto"``   (default) ``"sample"`` in ``train()`` mode, ``"mean"`` in ``eval()``
-``"sample"`` layers return a :class:`~snntorch_bayes.GaussianCurrent`;
+``"sample"`` layers return a :class:`~snntorch_bayes.gaussian.GaussianCurrent`;
              neurons sample their membrane and fire stochastically
 ``"mean"``   deployment: posterior means, deterministic thresholds; layers
              return plain tensors, exactly those of the ``nn.Linear`` /
-             ``nn.Conv2d`` that :func:`~snntorch_bayes.to_snntorch` builds
+             ``nn.Conv2d`` that :func:`~snntorch_bayes.inference.to_snntorch` builds
 ============ ================================================================
 
 Monte-Carlo prediction is ``"sample"`` without gradients; see
-:func:`~snntorch_bayes.set_mode` and :func:`~snntorch_bayes.sampling`.
+:func:`~snntorch_bayes.inference.set_mode` and :func:`~snntorch_bayes.inference.sampling`.
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ class BayesLinear(_BayesLayer):
         m = \mu_W x + \mu_b,\quad v = \sigma_W^2 x^2 + \sigma_b^2 .
 
     In ``"sample"`` mode the output is a
-    :class:`~snntorch_bayes.GaussianCurrent` ``(m, v)``: the variational
+    :class:`~snntorch_bayes.gaussian.GaussianCurrent` ``(m, v)``: the variational
     neuron that follows draws the current (fresh noise per example and per
     time step).  In ``"mean"`` mode it is ``F.linear(x, μ_W, μ_b)``.  An input
     that does not change across time steps needs projecting only once: call
@@ -358,7 +358,7 @@ class BayesLinear(_BayesLayer):
     :param posterior_std: initial :math:`\sigma` of every weight, in
         ``[1e-30, 1e15]``. Defaults to ``0.5/sqrt(in_features)``
     :param bias_prior: the prior of the bias. Defaults to ``prior``
-        (:func:`~snntorch_bayes.initialize` sets both to the scale of the
+        (:func:`~snntorch_bayes.init.initialize` sets both to the scale of the
         initialised means)
     """
 
@@ -418,7 +418,7 @@ class BayesConv2d(_BayesLayer):
         m = \mu_W \star x + \mu_b,\qquad v = \sigma_W^2 \star x^2 + \sigma_b^2 .
 
     Outputs as :class:`BayesLinear`.  Pool the current with
-    :class:`MaxPool2d` / :class:`AvgPool2d` (or :func:`~snntorch_bayes.max_pool2d`)
+    :class:`MaxPool2d` / :class:`AvgPool2d` (or :func:`~snntorch_bayes.gaussian.max_pool2d`)
     and flatten it with :class:`Flatten` or ``current.flatten(1)``; see
     :mod:`snntorch_bayes.gaussian` for how mean and variance pass through.
 
@@ -541,8 +541,8 @@ class BayesConv2d(_BayesLayer):
 
 class MaxPool2d(Variational, nn.MaxPool2d):
     """:class:`torch.nn.MaxPool2d` that also pools a
-    :class:`~snntorch_bayes.GaussianCurrent` (by the largest mean, see
-    :func:`~snntorch_bayes.max_pool2d`).  It takes ``torch.nn.MaxPool2d``'s
+    :class:`~snntorch_bayes.gaussian.GaussianCurrent` (by the largest mean, see
+    :func:`~snntorch_bayes.gaussian.max_pool2d`).  It takes ``torch.nn.MaxPool2d``'s
     arguments except ``return_indices``."""
 
     def __init__(
@@ -568,8 +568,8 @@ class MaxPool2d(Variational, nn.MaxPool2d):
 
 class AvgPool2d(Variational, nn.AvgPool2d):
     """:class:`torch.nn.AvgPool2d` that also pools a
-    :class:`~snntorch_bayes.GaussianCurrent` (see
-    :func:`~snntorch_bayes.avg_pool2d`); it takes all of
+    :class:`~snntorch_bayes.gaussian.GaussianCurrent` (see
+    :func:`~snntorch_bayes.gaussian.avg_pool2d`); it takes all of
     ``torch.nn.AvgPool2d``'s arguments."""
 
     def __init__(
@@ -604,7 +604,7 @@ class AvgPool2d(Variational, nn.AvgPool2d):
 
 class Flatten(Variational, nn.Flatten):
     """:class:`torch.nn.Flatten` that also flattens a
-    :class:`~snntorch_bayes.GaussianCurrent`."""
+    :class:`~snntorch_bayes.gaussian.GaussianCurrent`."""
 
     def forward(self, input_: torch.Tensor | GaussianCurrent) -> torch.Tensor | GaussianCurrent:
         return input_.flatten(self.start_dim, self.end_dim)

@@ -148,7 +148,7 @@ class BayesFCSpikingNet(_TwoLayerNet):
     :param beta: membrane decay. Defaults to 0.95
     :param num_steps: time steps. Defaults to 25
     :param posterior_std: initial posterior :math:`\sigma` of both layers
-        (absolute, as in :class:`~snntorch_bayes.BayesLinear`), or ``None``
+        (absolute, as in :class:`~snntorch_bayes.layers.BayesLinear`), or ``None``
         for each layer's default :math:`0.5/\sqrt{\text{fan-in}}`. Defaults
         to ``None``
     """
@@ -443,7 +443,7 @@ class BinaryResNet(_ResNet):
         \text{logits} &= W_{\text{out}}\, H(x_L - \theta) .
 
     * :math:`x_l` -- the residual stream: a real-valued current (a
-      :class:`~snntorch_bayes.GaussianCurrent` of mean and variance in the
+      :class:`~snntorch_bayes.gaussian.GaussianCurrent` of mean and variance in the
       SBNN's ``"sample"`` mode), never binarised on the skip path
     * :math:`W_0` -- the stem (``first_layer``): for ``block="conv"`` an
       :math:`s\times s` convolution of stride :math:`s =
@@ -456,7 +456,7 @@ class BinaryResNet(_ResNet):
       :math:`1/\sqrt L`, so the stream's variance at initialisation does not
       grow with depth
     * :math:`H(\cdot - \theta)` -- in the SBNN a
-      :class:`~snntorch_bayes.VariationalLeaky` with ``beta=0`` and no reset
+      :class:`~snntorch_bayes.neurons.VariationalLeaky` with ``beta=0`` and no reset
       (a noisy binary neuron whose noise is the stream's posterior variance
       plus ``intrinsic_noise``; IW-ST gradient); in the twins ``snn.Leaky``
       (``beta=0``, no reset) with ``spike_grad`` (default
@@ -474,7 +474,7 @@ class BinaryResNet(_ResNet):
 
     In ``train()`` the SBNN returns one sampled pass (the logits current is
     sampled); in ``eval()`` the deployed network (posterior means,
-    deterministic thresholds), which :func:`~snntorch_bayes.to_snntorch`
+    deterministic thresholds), which :func:`~snntorch_bayes.inference.to_snntorch`
     exports exactly.  The design and its measurements are in
     ``docs/deep-networks.md``.
 

@@ -32,7 +32,7 @@ for both the membrane and the spike:
 In ``"mean"`` mode (deployment; the default in ``eval()``) a neuron computes
 exactly what ``snn.Leaky`` / ``snn.Synaptic`` computes on the mean current:
 :math:`U_t = \beta U_{t-1} + m_t - \theta z_{t-1}` and
-:math:`z_t = H(U_t - \theta)`.  :func:`~snntorch_bayes.to_snntorch` turns the
+:math:`z_t = H(U_t - \theta)`.  :func:`~snntorch_bayes.inference.to_snntorch` turns the
 neurons into those classes.
 
 **Intrinsic noise** (our formulation).  With ``intrinsic_noise`` :math:`s_0 > 0`
@@ -358,9 +358,9 @@ class VariationalLeaky(_VariationalNeuron, Leaky):
     :math:`a_t = (\beta U_{t-1} + m_t - \theta z_{t-1} - \theta)/\sqrt{v_t}`
     (see :mod:`snntorch_bayes.neurons`).
 
-    * :math:`I_t` -- ``input_``: a :class:`~snntorch_bayes.GaussianCurrent`
-      from :class:`~snntorch_bayes.BayesLinear` /
-      :class:`~snntorch_bayes.BayesConv2d`, or a tensor (variance
+    * :math:`I_t` -- ``input_``: a :class:`~snntorch_bayes.gaussian.GaussianCurrent`
+      from :class:`~snntorch_bayes.layers.BayesLinear` /
+      :class:`~snntorch_bayes.layers.BayesConv2d`, or a tensor (variance
       :math:`s^2`, :math:`s` = ``spike_grad.scale``)
     * :math:`z_{t-1}` -- the spike emitted at the previous step, recomputed
       exactly from ``mem``

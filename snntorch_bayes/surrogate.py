@@ -96,6 +96,8 @@ from snntorch_bayes.functional import (
 
 __all__ = [
     "IWST",
+    "MIN_SCALE",
+    "PENDING_DRAWS",
     "EstimatorConfig",
     "GumbelRao",
     "GumbelRaoConfig",
