@@ -135,6 +135,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     _script("sbnn_recipe", ("sbnn_recipe_runs.csv", "sbnn_recipe_layers.csv")),
     # why the SBNN's model average misses the ECE target: confidence against accuracy
     _script("calibration_probe", ("calibration_probe.csv",)),
+    # what might mend it, one change at a time, scored on validation only
+    _script(
+        "calibration_probe",
+        ("calibration_probe_variants.csv",),
+        label="calibration_probe_variants",
+        quick=("--quick", "--variants"),
+        full=("--variants",),
+    ),
     # the one-step spiking readout of tutorials/population_coding, with tuned twins
     _script(
         "population_readout",

@@ -42,7 +42,7 @@ from torch import nn
 from snntorch_bayes import calibration, datasets
 from snntorch_bayes._checks import check_int
 from snntorch_bayes.gaussian import GaussianCurrent
-from snntorch_bayes.inference import ELBO, mc_logits, model_kl
+from snntorch_bayes.inference import ELBO, mc_logits, mixture_cross_entropy, model_kl
 from snntorch_bayes.init import initialize, measure
 from snntorch_bayes.layers import BayesLinear
 from snntorch_bayes.models import FastSigmoid
@@ -191,6 +191,15 @@ def score(logits: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
     return calibration.predictive_metrics(probs, y)
 
 
+def _data_loss(net: BinaryMLP, x: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+    """Cross-entropy of one sampled pass (``k = 1``), or
+    :func:`~snntorch_bayes.inference.mixture_cross_entropy` of ``k`` passes,
+    run as one batch of ``k`` copies."""
+    if k == 1:
+        return F.cross_entropy(net(x), y)
+    return mixture_cross_entropy(net(x.repeat(k, 1)).view(k, len(y), -1), y)
+
+
 def train_run(
     kind: str,
     depth: int,
@@ -208,10 +217,11 @@ def train_run(
     elbo: dict | None = None,
     model: dict | None = None,
     use_initialize: bool | None = None,
+    train_samples: int = 1,
     after_init=None,
     progress=None,
 ) -> dict:
-    """Train one network and score it on ``"val"`` and ``"test"``.
+    r"""Train one network and score it on ``"val"`` and ``"test"``.
 
     The SBNN is scored deployed (posterior means, deterministic thresholds:
     ``val_*`` / ``test_*``) and as the model average of ``mc`` sampled passes
@@ -227,12 +237,20 @@ def train_run(
     :param elbo: keyword arguments of :class:`~snntorch_bayes.inference.ELBO` (SBNN)
     :param model: keyword arguments of :class:`BinaryMLP`
     :param use_initialize: defaults to True except with BatchNorm
+    :param train_samples: :math:`K`, sampled passes per training example
+        (SBNN only).  With :math:`K > 1` the data term is
+        :func:`~snntorch_bayes.inference.mixture_cross_entropy`, which trains
+        the model average rather than each sample; 1 gives the ELBO's
+        expected log-likelihood
     :param after_init: called with the network after ``initialize``
     :param progress: called with ``(step, loss)`` after every step
     """
     lr = LEARNING_RATES[kind] if lr is None else lr
+    check_int("train_samples", train_samples, 1)
     torch.manual_seed(seed)
     net = BinaryMLP(kind, depth, width, **(model or {}))
+    if train_samples > 1 and not net.variational:
+        raise ValueError(f"train_samples > 1 needs a sampled network, not {kind!r}")
     x, y = data["train"]
     n = len(x)
     init_stats = []
@@ -252,7 +270,7 @@ def train_run(
     for step, idx in enumerate(batches(n, batch, epochs, seed)):
         if max_steps is not None and step == max_steps:
             break
-        loss = F.cross_entropy(net(x[idx]), y[idx])
+        loss = _data_loss(net, x[idx], y[idx], train_samples)
         if objective is not None:
             loss = objective(loss, net, step)
         try:
@@ -276,6 +294,7 @@ def train_run(
         "seed": seed,
         "steps": len(losses),
         "epochs": epochs,
+        "train_samples": train_samples,
         "train_seconds": round(seconds, 1),
         "ms_per_step": round(1000 * seconds / max(len(losses), 1), 2),
         "final_loss": sum(losses[-50:]) / max(len(losses[-50:]), 1),

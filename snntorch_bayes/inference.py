@@ -45,6 +45,7 @@ __all__ = [
     "compile",
     "kl_divergence",
     "mc_logits",
+    "mixture_cross_entropy",
     "model_kl",
     "sampling",
     "set_mode",
@@ -226,6 +227,56 @@ def mc_logits(
         raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
     with sampling(module):
         return torch.stack([forward() for _ in range(num_samples)])
+
+
+def mixture_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    r"""The negative log-likelihood of the model average of :math:`K`
+    sampled passes, averaged over the batch:
+
+    .. math::
+
+        -\frac1B \sum_{i=1}^{B} \log \frac1K \sum_{k=1}^{K}
+        \operatorname{softmax}(\ell_{k,i})_{y_i},
+
+    computed stably with ``logsumexp``.  The ELBO's data term is instead the
+    mean of the :math:`K` cross-entropies, which trains every sampled network
+    on its own; this one trains their average (the "predictive" or
+    PAC\ :sup:`m`-Bayes objective of Masegosa, 2020, and Morningstar et al.,
+    2022).  With :math:`K = 1` the two agree.  As a data term in
+    :class:`ELBO` the objective is no longer the ELBO.  What it does to the
+    model average's calibration is measured in ``docs/recipe.md``.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> logits = torch.tensor([[[2.0, 0.0]], [[0.0, 2.0]]])  # K=2, B=1, C=2
+        >>> round(float(sb.mixture_cross_entropy(logits, torch.tensor([0]))), 4)
+        0.6931
+
+    :param logits: ``[K, B, C]``, the logits of :math:`K` sampled passes
+        over the same batch (from one forward pass of the batch repeated
+        :math:`K` times, or from :math:`K` passes)
+    :param targets: class labels ``[B]`` in ``[0, C)``, integer dtype
+    """
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 3:
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else None
+        raise ValueError(f"logits must be a [K, B, C] tensor, got {shape}")
+    if (
+        not isinstance(targets, torch.Tensor)
+        or targets.shape != logits.shape[1:2]
+        or targets.dtype.is_floating_point
+        or targets.dtype == torch.bool
+    ):
+        raise ValueError(
+            f"targets must be integer labels of shape [{logits.shape[1]}], got "
+            f"{getattr(targets, 'dtype', type(targets).__name__)} "
+            f"{tuple(getattr(targets, 'shape', ()))}"
+        )
+    k = logits.shape[0]
+    logp = logits.log_softmax(-1)
+    picked = logp.gather(-1, targets.to(logits.device).expand(k, -1).unsqueeze(-1)).squeeze(-1)
+    return (math.log(k) - torch.logsumexp(picked, 0)).mean()
 
 
 def compile(module: nn.Module, *, fallback_random: bool = True, **kwargs: object) -> nn.Module:

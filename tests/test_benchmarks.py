@@ -294,6 +294,42 @@ def test_population_readout_quick(monkeypatch, tmp_path, capsys):
     assert (tmp_path / "population_readout.png").stat().st_size > 0
 
 
+@needs_fashion_mnist
+@pytest.mark.parametrize("variants", [False, True])
+def test_calibration_probe_quick(monkeypatch, tmp_path, capsys, variants):
+    """Each row carries its ECE floor; the variant screen reads validation
+    only and runs every variant."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    _staged_data(monkeypatch)
+    probe = importlib.import_module("calibration_probe")
+    argv = ["--quick", "--out-dir", str(tmp_path)] + (["--variants"] if variants else [])
+    assert probe.main(argv) == 0
+    name = "calibration_probe_variants.csv" if variants else "calibration_probe.csv"
+    rows = _read(tmp_path / name)
+    assert list(rows[0])[:4] == PROVENANCE
+    if variants:
+        assert sorted({r["variant"] for r in rows}) == sorted(probe.VARIANTS)
+        assert len(rows) == 2 * len(probe.VARIANTS)
+    for r in rows:
+        assert 0 <= float(r["ece_floor"]) <= 1 and float(r["ece_floor_std"]) >= 0
+
+
+def test_ece_floor_is_the_ece_of_labels_drawn_from_the_predictions(monkeypatch):
+    """A perfectly calibrated predictor's ECE shrinks with the number of
+    examples; one-hot predictions are calibrated exactly (floor 0)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    probe = importlib.import_module("calibration_probe")
+    g = torch.Generator().manual_seed(3)
+    probs = torch.randn(8000, 10, generator=g, dtype=torch.float64).mul(2).softmax(-1)
+    small, _ = probe.ece_floor(probs[:500], draws=10)
+    large, spread = probe.ece_floor(probs, draws=10)
+    assert 0 < large < small and spread > 0
+    # about sqrt(bins / n) in scale: 15 bins, 8000 examples
+    assert large < 3 * math.sqrt(15 / 8000)
+    one_hot = torch.eye(10, dtype=torch.float64)[torch.arange(100) % 10]
+    assert probe.ece_floor(one_hot, draws=3) == (0.0, 0.0)
+
+
 # --------------------------------------------------------------------------
 # run_all.py: the one command behind every results table and plot
 # --------------------------------------------------------------------------

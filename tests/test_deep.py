@@ -154,3 +154,35 @@ def test_train_run_sbnn_names_a_nan_input_in_the_forward_pass():
         deep.train_run(
             "sbnn", 2, 16, _nan_in_second_batch(), epochs=1, batch=32, init_batch=32, mc=0
         )
+
+
+class _Offsets(torch.nn.Module):
+    """Logits ``x + c * row``: every row of the repeated batch differs."""
+
+    def forward(self, x):
+        return x + 0.7 * torch.arange(len(x), dtype=x.dtype).unsqueeze(1) * x.flip(1)
+
+
+def test_data_loss_is_the_negative_log_of_the_mixture_likelihood():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 3, 1])
+    net, k = _Offsets(), 3
+    out = net(x.repeat(k, 1)).view(k, 3, 4).softmax(-1)
+    expected = -torch.stack([out[:, b, y[b]].mean().log() for b in range(3)]).mean()
+    torch.testing.assert_close(deep._data_loss(net, x, y, k), expected)
+    torch.testing.assert_close(
+        deep._data_loss(net, x, y, 1), torch.nn.functional.cross_entropy(net(x), y)
+    )
+
+
+def test_train_samples_is_validated_and_only_for_sampled_networks():
+    data = _data()
+    with pytest.raises(ValueError, match="train_samples"):
+        deep.train_run("sbnn", 2, 16, data, max_steps=1, batch=32, mc=0, train_samples=0)
+    with pytest.raises(ValueError, match="sampled network"):
+        deep.train_run("fast_sigmoid", 2, 16, data, max_steps=1, batch=32, mc=0, train_samples=2)
+    row = deep.train_run(
+        "sbnn", 2, 16, data, max_steps=2, batch=32, init_batch=64, mc=0, train_samples=2
+    )
+    assert row["train_samples"] == 2 and row["steps"] == 2

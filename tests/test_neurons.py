@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import snntorch as snn
 import torch
+import torch.nn.functional as F
 from snntorch import utils
 
 import snntorch_bayes as sb
@@ -800,3 +801,43 @@ def test_synaptic_takes_either_state_alone_like_snntorch():
         ours.reset_mem(), twin.reset_mem()
         for u, v in zip(ours(cur, **kwargs), twin(cur, **kwargs), strict=True):
             assert torch.equal(u, v)
+
+
+# --------------------------------------------------------------------------
+# The mixture data term
+# --------------------------------------------------------------------------
+
+
+def test_mixture_cross_entropy_is_the_nll_of_the_averaged_softmax():
+    """float64: against the written formula, element by element, and its
+    gradient against autograd's check; one pass is the cross-entropy."""
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 5, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 2, 1, 1, 0])
+    probs = logits.softmax(-1)
+    expected = -sum(math.log(sum(probs[k, i, y[i]].item() for k in range(4)) / 4) for i in range(5))
+    got = sb.mixture_cross_entropy(logits, y)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got.item(), expected / 5, rtol=1e-12, atol=0)
+    torch.autograd.gradcheck(lambda z: sb.mixture_cross_entropy(z, y), (logits,))
+    one = logits[:1]
+    torch.testing.assert_close(sb.mixture_cross_entropy(one, y), F.cross_entropy(one[0], y))
+    # stable where the softmax underflows: a huge logit gap, still finite
+    far = torch.tensor([[[0.0, 2000.0]], [[0.0, -2000.0]]], dtype=torch.float64)
+    torch.testing.assert_close(
+        sb.mixture_cross_entropy(far, torch.tensor([0])).item(), math.log(2.0), rtol=1e-12, atol=0
+    )
+
+
+@pytest.mark.parametrize(
+    "logits, targets, match",
+    [
+        (torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), "K, B, C"),
+        (torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long), "shape \\[3\\]"),
+        (torch.zeros(2, 3, 4), torch.zeros(3), "integer labels"),
+        ([[[0.0]]], torch.zeros(1, dtype=torch.long), "K, B, C"),
+    ],
+)
+def test_mixture_cross_entropy_rejects_bad_input(logits, targets, match):
+    with pytest.raises(ValueError, match=match):
+        sb.mixture_cross_entropy(logits, targets)
