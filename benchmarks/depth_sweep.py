@@ -177,6 +177,8 @@ class Setting:
     #: score on ``test_size`` training examples outside the training subset
     #: (a validation split, for choosing) instead of the test split
     validation: bool = False
+    #: the ``initialize`` spread of the unnormalised twin in ``recipe`` runs
+    twin_spread: float = deep.TWIN_SPREAD
 
     def learning_rate(self, variant: str) -> float:
         """Adam's step for ``variant``."""
@@ -199,6 +201,8 @@ class Setting:
         if self.residual_gain is not None:
             spiking += f"-gain{self.residual_gain:g}"
         lr = f"recipe-init{self.init_batch}" if self.recipe else f"lr{self.lr:g}"
+        if self.recipe and self.twin_spread != deep.TWIN_SPREAD:
+            lr += f"-spread{self.twin_spread:g}"
         if self.lrs:
             lr += "-lrs(" + ",".join(f"{v}={rate:g}" for v, rate in self.lrs) + ")"
         scored = f"val{self.test_size}" if self.validation else f"test{self.test_size}"
@@ -440,7 +444,7 @@ def train_run(
             net,
             x_train[: setting.init_batch].to(device),
             forward=lambda n, xb: logits_and_loss(n, setting.model, xb, None)[0],
-            **({} if variational else {"spread": deep.TWIN_SPREAD}),
+            **({} if variational else {"spread": setting.twin_spread}),
         )
     elbo = sb.ELBO(num_train=setting.train_size) if variational else None
     optimizer = torch.optim.Adam(net.parameters(), lr=setting.learning_rate(variant))
@@ -679,6 +683,10 @@ def format_table(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: one colour per variant in every panel (matplotlib's first three)
+COLORS = ("C0", "C1", "C2")
+
+
 def plot(summary: list[dict], path: Path, title: str = "") -> Path:
     """Accuracy, first-layer gradient norm and hidden firing rate against
     depth (mean ± std over seeds), one row per (dataset, model)."""
@@ -699,7 +707,7 @@ def plot(summary: list[dict], path: Path, title: str = "") -> Path:
     )
     for row_axes, (dataset, model, config) in zip(axes, parts, strict=True):
         for ax, (col, label, scale, log) in zip(row_axes, panels, strict=True):
-            for variant, marker in zip(VARIANTS, "osD", strict=True):
+            for variant, marker, color in zip(VARIANTS, "osD", COLORS, strict=True):
                 rows = [
                     r
                     for r in summary
@@ -714,7 +722,9 @@ def plot(summary: list[dict], path: Path, title: str = "") -> Path:
                     scale * (r[f"{col}_std"] if math.isfinite(r[f"{col}_std"]) else 0.0)
                     for r in rows
                 ]
-                ax.errorbar(depth, mean, yerr=std, marker=marker, capsize=3, label=variant)
+                ax.errorbar(
+                    depth, mean, yerr=std, marker=marker, color=color, capsize=3, label=variant
+                )
             ax.set_xscale("log", base=2)
             if log:
                 ax.set_yscale("log")
@@ -722,6 +732,8 @@ def plot(summary: list[dict], path: Path, title: str = "") -> Path:
             ax.set_ylabel(label)
             gain = _gain(config)
             extra = f", residual gain {gain}" if gain else ""
+            if "-spread" in config or "-lrs(" in config:
+                extra += ", rates tuned for this row"
             name = DISPLAY.get(dataset, dataset)
             ax.set_title(f"{name}, {model} ResNet{extra}", fontsize=9)
         row_axes[0].legend(fontsize=7)
@@ -764,7 +776,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="initialize the unnormalised variants and use RECIPE_LR (docs/recipe.md); "
         "results go to depth_sweep_recipe_*",
     )
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), help="run only these")
+    p.add_argument(
+        "--lr",
+        action="append",
+        default=[],
+        metavar="VARIANT=RATE",
+        help="Adam's step of a variant (repeatable), e.g. 'surrogate=1e-3'",
+    )
+    p.add_argument("--twin-spread", type=float, help="the unnormalised twin's initialize spread")
+    p.add_argument(
+        "--validation",
+        action="store_true",
+        help="score on a validation split carved from the training set (for choosing); "
+        "results go to <name>_screen_*",
+    )
     return p.parse_args(argv)
+
+
+def _lrs(pairs: list[str]) -> tuple[tuple[str, float], ...]:
+    """``--lr VARIANT=RATE`` pairs, checked."""
+    out = []
+    for pair in pairs:
+        variant, _, rate = pair.rpartition("=")
+        if variant not in VARIANTS:
+            raise SystemExit(f"--lr {pair!r}: the variant must be one of {list(VARIANTS)}")
+        try:
+            value = float(rate)
+        except ValueError:
+            raise SystemExit(f"--lr {pair!r}: {rate!r} is not a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise SystemExit(f"--lr {pair!r}: the rate must be a finite number > 0")
+        out.append((variant, value))
+    return tuple(out)
 
 
 def select_grid(args: argparse.Namespace, grid: Iterable[Setting]) -> list[Setting]:
@@ -785,6 +829,12 @@ def select_grid(args: argparse.Namespace, grid: Iterable[Setting]) -> list[Setti
             changes["residual_gain"] = args.residual_gain
         if args.recipe:
             changes["recipe"] = True
+        if args.lr:
+            changes["lrs"] = _lrs(args.lr)
+        if args.twin_spread is not None:
+            changes["twin_spread"] = args.twin_spread
+        if args.validation:
+            changes["validation"] = True
         chosen.append(dataclasses.replace(s, **changes))
     if not chosen:
         raise SystemExit(f"--only {args.only} matches none of {[s.key for s in grid]}")
@@ -800,10 +850,12 @@ def run_grid(
     time_limit: float | None = None,
     title: str = "",
     name: str = "depth_sweep",
+    variants: Iterable[str] | None = None,
 ) -> list[dict]:
-    """Run every (setting, seed, depth, variant) not yet done, writing the
-    runs CSV after each run and the summary and plot at the end; returns the
-    summary rows."""
+    """Run every (setting, seed, depth, variant) not yet done (``variants``:
+    only those), writing the runs CSV after each run and the summary and plot
+    at the end; returns the summary rows."""
+    variants = list(VARIANTS if variants is None else variants)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs_path = out_dir / f"{name}_runs.csv"
     runs = read_runs(runs_path) if resume else []
@@ -816,7 +868,7 @@ def run_grid(
             flush=True,
         )
     started = time.perf_counter()
-    total = sum(len(s.seeds) * len(s.depths) * len(VARIANTS) for s in settings)
+    total = sum(len(s.seeds) * len(s.depths) * len(variants) for s in settings)
     index = 0
     stopped = False
     for setting in settings:
@@ -824,7 +876,7 @@ def run_grid(
         # depth-major: an interrupted sweep has every seed of the depths it did
         for depth in setting.depths:
             for seed in setting.seeds:
-                for variant in VARIANTS:
+                for variant in variants:
                     index += 1
                     key = (setting.dataset, setting.model, variant, depth, seed, setting.config)
                     if key in done:
@@ -906,7 +958,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {s.key}: depths {s.depths}, seeds {s.seeds}, {s.config}", flush=True)
     try:
         name = "depth_sweep_recipe" if args.recipe else "depth_sweep"
-        run_grid(settings, out_dir, device, args.data_root, args.resume, args.time_limit, name=name)
+        if args.validation:
+            name += "_screen"
+        run_grid(
+            settings,
+            out_dir,
+            device,
+            args.data_root,
+            args.resume,
+            args.time_limit,
+            name=name,
+            variants=args.variants,
+        )
     except datasets.DatasetNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

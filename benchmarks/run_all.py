@@ -53,6 +53,30 @@ def _script(script: str, outputs: tuple[str, ...], label: str | None = None, **k
 
 
 _SWEEP = ("depth_sweep_runs.csv", "depth_sweep_summary.csv", "depth_sweep.png")
+#: the spiking row of the sweep with the recipe: T = 4, 150 steps, 4 and 32 blocks
+_SPIKING_ROW = (
+    "--recipe",
+    "--resume",
+    "--only",
+    "fashion-mnist/spiking",
+    "--depths",
+    "4",
+    "32",
+    "--threads",
+    "2",
+)
+#: the spiking row's twins, tuned on validation at 32 blocks (docs/deep-networks.md)
+_SPIKING_TUNED = (
+    "--variants",
+    "surrogate",
+    "surrogate + BatchNorm",
+    "--twin-spread",
+    "1",
+    "--lr",
+    "surrogate=1e-3",
+    "--lr",
+    "surrogate + BatchNorm=1e-2",
+)
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -116,17 +140,16 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         tuple(name.replace("depth_sweep", "depth_sweep_recipe") for name in _SWEEP),
         label="depth_sweep_recipe_spiking",
         quick=("--quick", "--recipe", "--resume"),
-        full=(
-            "--recipe",
-            "--resume",
-            "--only",
-            "fashion-mnist/spiking",
-            "--depths",
-            "4",
-            "32",
-            "--threads",
-            "2",
-        ),
+        full=_SPIKING_ROW,
+    ),
+    # the same row with the twins' spread and rates chosen on validation for it
+    # (depth_sweep_recipe_screen_*.csv; the SBNN's chosen rate is its recipe rate)
+    _script(
+        "depth_sweep",
+        tuple(name.replace("depth_sweep", "depth_sweep_recipe") for name in _SWEEP),
+        label="depth_sweep_recipe_spiking_tuned",
+        quick=("--quick", "--recipe", "--resume", *_SPIKING_TUNED),
+        full=(*_SPIKING_ROW, *_SPIKING_TUNED),
     ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
     _script("surrogate_cost", ("surrogate_cost.csv",)),

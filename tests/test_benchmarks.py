@@ -138,6 +138,26 @@ def sweep(monkeypatch):
     return importlib.import_module("depth_sweep")
 
 
+@needs_fashion_mnist
+def test_depth_sweep_screen_runs_only_the_named_variants_on_validation(sweep, tmp_path, capsys):
+    """``--variants`` / ``--lr`` / ``--twin-spread`` / ``--validation``: only
+    those runs, scored on validation, each option in the run's config (so a
+    resume tells them apart), into ``depth_sweep_recipe_screen_*``."""
+    argv = ["--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--recipe", "--validation"]
+    argv += ["--only", "fashion-mnist/binary", "--depths", "2", "--variants", "surrogate"]
+    assert sweep.main([*argv, "--twin-spread", "1", "--lr", "surrogate=1e-2"]) == 0
+    assert sweep.main([*argv, "--resume"]) == 0  # the recipe's spread and rate: a new run
+    runs = _read(tmp_path / "depth_sweep_recipe_screen_runs.csv")
+    assert [r["variant"] for r in runs] == ["surrogate", "surrogate"]
+    tuned, plain = (r["config"] for r in runs)
+    assert "-val" in tuned and "-spread1-lrs(surrogate=0.01)" in tuned
+    assert "spread" not in plain and "lrs" not in plain
+    assert (tmp_path / "depth_sweep_recipe_screen.png").stat().st_size > 0
+    for bad, why in (("bogus=1", "variant"), ("surrogate=fast", "not a number"), ("SBNN=0", "> 0")):
+        with pytest.raises(SystemExit, match=why):
+            sweep.main(["--quick", "--out-dir", str(tmp_path), "--lr", bad])
+
+
 @pytest.fixture
 def full_scale(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
