@@ -126,6 +126,8 @@ def study_config(spec: str) -> dict:
       standard deviations times ``F``;
     * ``kl=B``: tempered KL weight ``B`` (not the ELBO unless 1);
     * ``warmup=T``: linear KL warm-up over ``T`` steps;
+    * ``samples=K``: the data term of ``K`` sampled passes,
+      :func:`sb.mixture_cross_entropy` (``deep.train_run``'s ``train_samples``);
     * ``intrinsic=S``: the neurons' ``intrinsic_noise``;
     * ``p=P``, ``max_weight=W``: the neurons' IW-ST exponent and weight clip;
     * ``method=M``: the variant is of method ``M`` (``fast_sigmoid``,
@@ -151,6 +153,8 @@ def study_config(spec: str) -> dict:
             config["elbo"]["kl_scale"] = float(value)
         elif key == "warmup":
             config["elbo"]["warmup_steps"] = int(value)
+        elif key == "samples":
+            config["train_samples"] = int(value)
         elif key in ("p", "max_weight"):
             spike[key] = float(value)
         elif key == "intrinsic":

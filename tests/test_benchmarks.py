@@ -386,3 +386,15 @@ def test_runner_quick_writes_every_output_and_reports_failures(runner, tmp_path,
     silent = runner.Benchmark("silent", ("-c", "pass"), ("never.csv",))
     ok, _, why = runner.run(silent, tmp_path, quick=True)
     assert not ok and why.startswith("did not write never.csv")
+
+
+def test_sbnn_recipe_study_specs(monkeypatch):
+    """Each ``--study`` item maps onto one ``deep.train_run`` option."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    recipe = importlib.import_module("sbnn_recipe")
+    config = recipe.study_config("kl=0.03,samples=4,noise=0.25")
+    assert config["elbo"] == {"kl_scale": 0.03} and config["train_samples"] == 4
+    assert config["init"] == {"noise_ratio": 0.25} and config["method"] == "sbnn"
+    with pytest.raises(ValueError, match="unknown study item"):
+        recipe.study_config("bogus=1")
+
