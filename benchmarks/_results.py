@@ -30,6 +30,23 @@ def provenance() -> dict[str, str]:
     }
 
 
+def resolve_device(name: str) -> torch.device:
+    """The device of a ``--device`` option: ``auto`` is CUDA when present,
+    else the CPU; asking for CUDA where there is none exits with a message."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
+
+def device_name(device: torch.device) -> str:
+    """The accelerator's name, or the CPU's with the thread count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
 def write_csv(path: str | Path, rows: list[dict]) -> Path:
     """Write ``rows`` (dicts with the same keys) to ``path``, replacing it;
     git keeps the history of committed results."""
@@ -84,6 +101,20 @@ def peak_rss_rise_mib(step: Callable[[], object], calls: int) -> float:
     for _ in range(calls):
         step()
     return (_proc_status_kib("VmHWM") - before) / 1024
+
+
+def peak_cuda_rise_mib(step: Callable[[], object], calls: int, device: torch.device) -> float:
+    """The rise of the peak CUDA memory allocated by PyTorch (MiB) over
+    ``calls`` calls of ``step``, above what was allocated before the first
+    call (the counterpart of :func:`peak_rss_rise_mib` on a GPU, where one
+    process can measure each method in turn)."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    for _ in range(calls):
+        step()
+    torch.cuda.synchronize(device)
+    return (torch.cuda.max_memory_allocated(device) - before) / 2**20
 
 
 def peak_rss_in_child(script: str, method: str, args) -> float | None:

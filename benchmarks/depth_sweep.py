@@ -98,7 +98,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _results import RESULTS, provenance, write_csv
+from _results import RESULTS, device_name, provenance, resolve_device, write_csv
 from torch import nn
 
 import snntorch_bayes as sb
@@ -544,21 +544,6 @@ def _curve(losses: list[float], points: int = 20) -> str:
     size = max(1, len(losses) // points)
     means = [statistics.fmean(losses[i : i + size]) for i in range(0, len(losses), size)]
     return ";".join(f"{m:.4g}" for m in means)
-
-
-def device_name(device: torch.device) -> str:
-    """The accelerator's name, or the CPU's with the thread count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({torch.get_num_threads()} threads)"
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: no CUDA device is available")
-    return torch.device(name)
 
 
 # --------------------------------------------------------------------------

@@ -35,11 +35,12 @@ each number can be traced to the card (or CPU) that gave it.
     python benchmarks/full_scale.py --budget cpu              # both presets, shortened
     python benchmarks/full_scale.py --budget tiny --out-dir /tmp/fs   # smoke test
 
-Measured so far (no accelerator was available): the ``cpu`` budget of both
-presets without the recipe, 2026-11-30, with one torch thread
-(``benchmarks/results/full_scale_*_cpu_*``), and of CIFAR-10 with it,
-2026-12-03, two threads (``..._cpu_recipe_*``); the ``full`` budget and
-``scripts/gpu_check.sh`` are unmeasured.
+Measured so far (``docs/results.md``): the ``cpu`` budget of both presets
+without the recipe (``benchmarks/results/full_scale_*_cpu_*``) and of
+CIFAR-10 with it (``..._cpu_recipe_*``); the ``full`` budget of CIFAR-10 with
+the recipe on one GPU at 3 epochs (3 seeds; ``scripts/gpu_check.sh`` is
+seed 0) and 10 epochs (seed 0) (``..._full_recipe_*``).  The 50-epoch
+default and the ``fsdd-spiking`` preset at the full budget are unmeasured.
 
 Outputs (``--out-dir``, default ``benchmarks/results``; ``tiny``: a temporary
 folder unless given): ``full_scale_<preset>_<budget>_runs.csv``,
@@ -57,8 +58,8 @@ import tempfile
 from pathlib import Path
 
 import torch
-from _results import RESULTS
-from depth_sweep import VARIANTS, Setting, device_name, resolve_device, run_grid
+from _results import RESULTS, device_name, resolve_device
+from depth_sweep import VARIANTS, Setting, run_grid
 
 from snntorch_bayes import datasets
 

@@ -20,10 +20,17 @@ target is the SBNN step at most 2.0x the snnTorch tutorial-5 step; the ratio
 to the hoisted twin is reported beside it.  With ``--memory`` each method is
 also run alone in a subprocess to measure its peak resident memory.
 
+``--device cuda`` (or ``auto``: CUDA when present) times the same steps on a
+GPU, each step ending in a synchronisation so that its time is the kernels'
+and not their launch; the memory column is then the rise of PyTorch's peak
+CUDA allocation per method, measured in this process.  Every row records the
+device it ran on.
+
     python benchmarks/sbnn_step_time.py              # eager, well under a minute on 2 cores
     python benchmarks/sbnn_step_time.py --memory     # + peak RSS per method (~30 s more)
     python benchmarks/sbnn_step_time.py --compile    # also torch.compile (~3 min to compile)
     python benchmarks/sbnn_step_time.py --compile --fallback-random
+    python benchmarks/sbnn_step_time.py --device cuda --memory --out-dir /tmp/gpu
 
 The eager run takes ~15 s on 2 idle cores (seconds per step are only
 meaningful on an otherwise idle machine; the load average is printed).
@@ -50,10 +57,13 @@ import snntorch as snn
 import torch
 from _results import (
     RESULTS,
+    device_name,
     interleaved_medians,
+    peak_cuda_rise_mib,
     peak_rss_in_child,
     peak_rss_rise_mib,
     provenance,
+    resolve_device,
     write_csv,
 )
 from snntorch import surrogate as snn_surrogate
@@ -116,11 +126,15 @@ def _build(name: str, num_steps: int) -> tuple[nn.Module, Callable]:
     raise ValueError(f"unknown method {name!r}")
 
 
-def _stepper(name: str, num_steps: int, data, targets, compiled: bool) -> Callable[[], None]:
+def _stepper(
+    name: str, num_steps: int, data, targets, compiled: bool, device: torch.device | None = None
+) -> Callable[[], None]:
     """One training step of method ``name`` (same structure for every method:
-    forward, loss, zero_grad, backward, Adam step)."""
+    forward, loss, zero_grad, backward, Adam step) on ``data``'s device; on
+    CUDA the step waits for its kernels."""
     torch.manual_seed(0)
     net, loss_fn = _build(name, num_steps)
+    net.to(data.device)
     if compiled:
         net.compile()  # in place: the forward only, the module (and its KL) unchanged
     opt = torch.optim.Adam(net.parameters(), lr=5e-4)
@@ -131,6 +145,8 @@ def _stepper(name: str, num_steps: int, data, targets, compiled: bool) -> Callab
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if data.is_cuda:
+            torch.cuda.synchronize(data.device)
 
     return step
 
@@ -161,8 +177,12 @@ def main(argv=None) -> int:
         "(torch._inductor.config.fallback_random), not inductor's own",
     )
     p.add_argument(
-        "--memory", action="store_true", help="peak RSS of each method, one subprocess each"
+        "--memory",
+        action="store_true",
+        help="peak memory of each method: RSS, one subprocess each (CPU); "
+        "PyTorch's peak CUDA allocation (GPU)",
     )
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (CUDA when present)")
     p.add_argument("--out-dir", type=Path, default=RESULTS, help="where sbnn_step_time.csv goes")
     p.add_argument("--quick", action="store_true", help="smoke test: 1 round of 1 step, T=2")
     p.add_argument("--peak-rss-of", choices=METHODS, help=argparse.SUPPRESS)
@@ -173,7 +193,9 @@ def main(argv=None) -> int:
         _peak_rss_child(args.peak_rss_of, args)
         return 0
 
+    device = resolve_device(args.device)
     data, targets, source = _batch(args.batch_size)
+    data, targets = data.to(device), targets.to(device)
     load_start = os.getloadavg()[0]
     # each compiled model is its own specialisation; leave dynamo room for all
     config = torch._dynamo.config
@@ -198,11 +220,19 @@ def main(argv=None) -> int:
     per_round = interleaved_medians(steppers, args.rounds, args.steps)
 
     rss = {}
-    if args.memory:
+    if args.memory and device.type == "cuda":
+        calls = args.warmup + args.steps
+        rss = {
+            name: peak_cuda_rise_mib(steppers[("eager", name)], calls, device) for name in METHODS
+        }
+    elif args.memory:
         rss = {name: peak_rss_in_child(__file__, name, args) for name in METHODS}
+    memory = "peak CUDA" if device.type == "cuda" else "peak RSS"
 
     load = f"{load_start:.1f} -> {os.getloadavg()[0]:.1f}"
     meta = provenance()
+    where = device_name(device)
+    print(f"device: {where}")
     print(
         f"\nTraining step, forward + loss + backward + Adam (batch {args.batch_size}, "
         f"T={args.num_steps}, {source} batch), torch {meta['torch']}, {meta['machine']}, "
@@ -216,7 +246,7 @@ def main(argv=None) -> int:
     busy = max(load_start, os.getloadavg()[0]) > (os.cpu_count() or 1)
     note = " (other processes share the machine: trust the ratios over the seconds)"
     print(f"1-min load average {load} on {os.cpu_count()} CPUs{note if busy else ''}")
-    mem_col = f" {'peak RSS':>9}" if rss else ""
+    mem_col = f" {memory:>9}" if rss else ""
     w = max(len(m) for m in modes)
     header = (
         f"{'mode':<{w}} {'method':<34} {'s/step':>8} {'x tut5':>7} {'spread':>13} "
@@ -256,7 +286,13 @@ def main(argv=None) -> int:
                     "ratio_hoisted": f"{hoist[0]:.3f}",
                     "ratio_hoisted_min": f"{hoist[1]:.3f}",
                     "ratio_hoisted_max": f"{hoist[2]:.3f}",
-                    "peak_rss_rise_mib": "" if mem is None else f"{mem:.1f}",
+                    "device": where,
+                    "peak_rss_rise_mib": ""
+                    if mem is None or device.type == "cuda"
+                    else f"{mem:.1f}",
+                    "peak_cuda_rise_mib": ""
+                    if mem is None or device.type != "cuda"
+                    else f"{mem:.1f}",
                     "batch_size": args.batch_size,
                     "num_steps": args.num_steps,
                     "rounds": args.rounds,
@@ -274,7 +310,12 @@ def main(argv=None) -> int:
             f"against the hoisted deterministic twin: {hoist[0]:.2f}x "
             f"(rounds {hoist[1]:.2f}-{hoist[2]:.2f}x)"
         )
-    if rss:
+    if rss and device.type == "cuda":
+        print(
+            "peak CUDA = rise of PyTorch's peak CUDA allocation above the built network "
+            "over warm-up + timed steps (eager)"
+        )
+    elif rss:
         print(
             "peak RSS = rise of the peak resident memory above the built network over "
             "warm-up + timed steps, each method alone in a subprocess (eager)"

@@ -398,3 +398,29 @@ def test_sbnn_recipe_study_specs(monkeypatch):
     with pytest.raises(ValueError, match="unknown study item"):
         recipe.study_config("bogus=1")
 
+
+def test_device_option_and_the_device_column(monkeypatch, tmp_path, capsys):
+    """``--device`` resolves as the benchmarks document it, and every
+    ``sbnn_step_time`` row names the device it ran on."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    results = importlib.import_module("_results")
+    step_time = importlib.import_module("sbnn_step_time")
+    want = "cuda" if torch.cuda.is_available() else "cpu"
+    assert results.resolve_device("auto").type == want
+    assert results.resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA device"):
+            results.resolve_device("cuda")
+    assert step_time.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path)]) == 0
+    rows = _read(tmp_path / "sbnn_step_time.csv")
+    assert {r["device"] for r in rows} == {results.device_name(torch.device("cpu"))}
+    assert "device: cpu" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_peak_cuda_rise_counts_what_a_step_allocates(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    results = importlib.import_module("_results")
+    device = torch.device("cuda")
+    rise = results.peak_cuda_rise_mib(lambda: torch.empty(2**20, device=device), 1, device)
+    assert 3.9 < rise < 4.1  # 2**20 float32 values
