@@ -252,7 +252,9 @@ class SpikeEstimator(nn.Module):
     estimator's gradient attached.  It is an :class:`torch.nn.Module`, so a
     neuron that receives it registers it as a submodule: it moves with
     ``.to(device)``, pickles with the model, and prints its
-    hyper-parameters.  Its sampling state (the buffers ``seed``, ``draws``
+    hyper-parameters; called on its own with ``sample=True`` it is moved
+    like any module (an input on another device than its sampling state
+    raises, naming the ``.to`` to call).  Its sampling state (the buffers ``seed``, ``draws``
     and ``pending``; see the module docstring) is saved in the ``state_dict``
     only with ``sample=True``, and a table for :class:`GumbelRao` never is,
     so a deterministic estimator's ``state_dict`` keys match a model built
@@ -377,6 +379,12 @@ class SpikeEstimator(nn.Module):
         may be repeated, nothing is consumed or filed and the alternation is
         left alone.  All of it is tensor arithmetic (no Python branch on
         values), so ``torch.compile`` sees no graph break."""
+        if self.pending.device != x.device:
+            raise RuntimeError(
+                f"{type(self).__name__}(sample=True) keeps its sampling state on "
+                f"{self.pending.device}, but its input is on {x.device}: move the "
+                f"estimator (or the neuron or network holding it) with .to('{x.device}')"
+            )
         key = fingerprint(x)
         resetting = self.calls % 2 == 0 if bookkeeping else torch.ones((), dtype=torch.bool)
         match = (self.pending[1] > 0) & (self.pending[0] == key) & resetting

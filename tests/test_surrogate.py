@@ -223,6 +223,21 @@ def test_no_tensor_is_created_on_a_fixed_device(estimator, dtype):
     assert z.dtype == x.grad.dtype == dtype
 
 
+@pytest.mark.parametrize(
+    "make",
+    [surrogate.iw_st, surrogate.gumbel_rao, surrogate.gumbel_rao_mc, surrogate.straight_through],
+)
+def test_a_sampling_estimator_left_on_another_device_says_so(make):
+    # its sampling state is in buffers: like any module it must be moved
+    x = torch.zeros(4, device="meta")
+    with pytest.raises(
+        RuntimeError, match=r"state on cpu, but its input is on meta: .*\.to\('meta'\)"
+    ):
+        make(sample=True)(x)
+    assert make(sample=True).to("meta")(x).device.type == "meta"
+    assert make()(x).device.type == "meta"  # a deterministic one holds no state it reads
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
 def test_heaviside_spikes_on_edge_values(dtype):
     # written by a comparison straight into x's dtype: same as (x > 0).to(dtype)
