@@ -104,7 +104,7 @@ from torch import nn
 import snntorch_bayes as sb
 from snntorch_bayes import calibration, datasets, deep
 from snntorch_bayes.layers import Variational
-from snntorch_bayes.training import guarded_step, membrane_ce_loss
+from snntorch_bayes.training import fit, membrane_ce_loss, stacked_logits
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -392,22 +392,15 @@ def evaluate(
     """Deployed metrics (``eval()``: posterior means, deterministic
     thresholds, BatchNorm running statistics) and, with ``mc_samples``, those
     of the model average of that many sampled passes."""
-    net.eval()
-    deployed, averaged = [], []
-    for i in range(0, len(y), batch_size):
-        xb = x[i : i + batch_size]
-        deployed.append(logits_and_loss(net, model, xb, None)[0].float().cpu())
-        if mc_samples:
-            averaged.append(
-                sb.mc_logits(
-                    lambda xb=xb: logits_and_loss(net, model, xb, None)[0], net, mc_samples
-                )
-                .float()
-                .cpu()
-            )
-    result = _metrics(torch.cat(deployed).unsqueeze(0), y.cpu(), "")
+
+    def logits(xb: torch.Tensor) -> torch.Tensor:
+        return logits_and_loss(net, model, xb, None)[0]
+
+    deployed = stacked_logits(logits, net, x, 0, batch_size).float().cpu()
+    result = _metrics(deployed, y.cpu(), "")
     if mc_samples:
-        result.update(_metrics(torch.cat(averaged, 1), y.cpu(), "_mc"))
+        averaged = stacked_logits(logits, net, x, mc_samples, batch_size).float().cpu()
+        result.update(_metrics(averaged, y.cpu(), "_mc"))
     net.train()
     return result
 
@@ -451,11 +444,11 @@ def train_run(
     order = batch_order(seed, len(y_train), setting.steps, setting.batch_size)
     first = net.first_layer
     losses, grads, probs = [], [], []
-    diverged_at = -1
     firing_start = math.nan
     with sb.record_firing(net, hidden_neurons(net), probabilities=False) as record_spikes:
-        net.train()
-        for step, idx in enumerate(order):
+
+        def loss_fn(idx: torch.Tensor) -> torch.Tensor:
+            nonlocal firing_start
             idx = idx.to(x_train.device)
             xb, yb = x_train[idx].to(device), y_train[idx].to(device)
             if variational:
@@ -463,29 +456,33 @@ def train_run(
                     _, loss = logits_and_loss(net, setting.model, xb, yb)
                 if record.probabilities:
                     probs.append(record.mean_firing_probability().item())
-                loss = elbo(loss, net)
             else:
                 _, loss = logits_and_loss(net, setting.model, xb, yb)
-            if step == 0:
+            if not losses and not grads:  # the first step
                 firing_start = record_spikes.mean_firing_rate().item()
-            try:
-                guarded_step(
-                    loss,
-                    optimizer,
-                    net,
-                    lambda: grads.append(_data_grad_norm(first, elbo, setting.train_size)),
-                )
-            except FloatingPointError as error:
-                diverged_at = step
-                log(f"    {error} at step {step}: stopped")
-                break
-            losses.append(loss.item())
+            return loss
+
+        def report(step: int, loss: float) -> None:
+            losses.append(loss)
             if (step + 1) % max(1, setting.steps // 4) == 0:
                 recent = statistics.fmean(losses[-20:])
                 log(
                     f"    step {step + 1}/{setting.steps}: loss {recent:.4f}, "
                     f"first-layer grad {grads[-1]:.3g} ({time.perf_counter() - started:.0f} s)"
                 )
+
+        result = fit(
+            net,
+            optimizer,
+            order,
+            loss_fn,
+            elbo=elbo,
+            before_step=lambda: grads.append(_data_grad_norm(first, elbo, setting.train_size)),
+            after_step=report,
+        )
+        diverged_at = -1 if result.diverged_at is None else result.diverged_at
+        if result.error is not None:
+            log(f"    {result.error} at step {diverged_at}: stopped")
         firing_train = record_spikes.mean_firing_rate().item()
         train_seconds = time.perf_counter() - started
         record_spikes.clear()

@@ -91,7 +91,7 @@ import snntorch_bayes as sb
 from snntorch_bayes import datasets, diagnostics, surrogate
 from snntorch_bayes.functional import bias_coefficients, bias_penalty
 from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import guarded_step, membrane_ce_loss, predict
+from snntorch_bayes.training import fit, membrane_ce_loss, predict
 
 #: noise model the snnTorch surrogates' saturation is measured in
 REFERENCE_NOISE, REFERENCE_SCALE = "logistic", 0.25
@@ -338,32 +338,34 @@ def train_one(method: Method, seed: int, train, test, args) -> dict:
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
     p = getattr(spike_grad, "p", None)  # the IW-ST family's exponent, if any
     curves = {"loss": [], "penalty": [], "saturation": []}
-    diverged = None
     bar = _progress(args.steps, f"{method.name} seed {seed}", args.progress)
     started = time.perf_counter()
-    net.train()
     with sb.record_firing(
         net, keep_graph=method.penalty, noise=REFERENCE_NOISE, scale=REFERENCE_SCALE
     ) as record:
-        for step, idx in enumerate(batches):
+        terms = {}
+
+        def loss_fn(idx: torch.Tensor) -> torch.Tensor:
             record.clear()
             _, mem_rec = net(images[idx])
-            data_loss = membrane_ce_loss(mem_rec, labels[idx])
-            penalty = _penalty(record, p) if p is not None else None
-            loss = data_loss + args.penalty_weight * penalty if method.penalty else data_loss
-            try:
-                guarded_step(loss, optimizer, net)
-            except FloatingPointError:
-                diverged = step
-                break
-            with torch.no_grad():
-                curves["loss"].append(data_loss.item())
-                curves["penalty"].append(math.nan if penalty is None else penalty.item())
-                curves["saturation"].append(_penalty(record, 0.0).item())
+            terms["data"] = membrane_ce_loss(mem_rec, labels[idx])
+            terms["penalty"] = _penalty(record, p) if p is not None else None
+            if method.penalty:
+                return terms["data"] + args.penalty_weight * terms["penalty"]
+            return terms["data"]
+
+        @torch.no_grad()
+        def log(step: int, loss: float) -> None:
+            curves["loss"].append(terms["data"].item())
+            penalty = terms["penalty"]
+            curves["penalty"].append(math.nan if penalty is None else penalty.item())
+            curves["saturation"].append(_penalty(record, 0.0).item())
             if bar is not None:
                 bar.update()
                 if step % 20 == 0:
-                    bar.set_postfix(loss=f"{data_loss.item():.3f}")
+                    bar.set_postfix(loss=f"{curves['loss'][-1]:.3f}")
+
+        diverged = fit(net, optimizer, batches, loss_fn, after_step=log).diverged_at
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - started

@@ -122,12 +122,14 @@ def train(method: str, lr: float, seed: int, data: dict, init_batch: int) -> nn.
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     elbo = sb.ELBO(num_train=len(x)) if variational else None
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    net.train()
-    for batch in order[: len(order) // 128 * 128].split(128):
-        loss = loss_fn(net(x[batch]), y[batch])
-        if elbo is not None:
-            loss = elbo(loss, net)
-        sb.training.guarded_step(loss, optimizer, net)
+    sb.training.fit(
+        net,
+        optimizer,
+        order[: len(order) // 128 * 128].split(128),
+        lambda batch: loss_fn(net(x[batch]), y[batch]),
+        elbo=elbo,
+        stop_on_divergence=False,
+    )
     return net.eval()
 
 

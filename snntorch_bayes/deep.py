@@ -42,12 +42,12 @@ from torch import nn
 from snntorch_bayes import calibration, datasets
 from snntorch_bayes._checks import check_int
 from snntorch_bayes.gaussian import GaussianCurrent
-from snntorch_bayes.inference import ELBO, mc_logits, mixture_cross_entropy, model_kl
+from snntorch_bayes.inference import ELBO, mixture_cross_entropy, model_kl
 from snntorch_bayes.init import initialize, measure
 from snntorch_bayes.layers import BayesLinear
 from snntorch_bayes.models import FastSigmoid
 from snntorch_bayes.neurons import DetachedDeepCopy, VariationalLeaky
-from snntorch_bayes.training import guarded_step
+from snntorch_bayes.training import fit, stacked_logits
 
 __all__ = [
     "BN_GAMMA",
@@ -172,17 +172,9 @@ def batches(n: int, batch: int, epochs: int, seed: int) -> Iterator[torch.Tensor
             yield perm[i : i + batch]
 
 
-@torch.no_grad()
 def _logits(net: BinaryMLP, x: torch.Tensor, samples: int = 0) -> torch.Tensor:
     """Deployed logits ``[1, B, C]`` (``samples=0``) or ``samples`` sampled ones."""
-    net.eval()
-    out = []
-    for chunk in x.split(2000):
-        if samples:
-            out.append(mc_logits(lambda c=chunk: net(c), net, samples))
-        else:
-            out.append(net(chunk).unsqueeze(0))
-    return torch.cat(out, 1)
+    return stacked_logits(net, net, x, samples, batch_size=2000)
 
 
 def score(logits: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
@@ -264,28 +256,19 @@ def train_run(
             after_init(net)
     objective = ELBO(num_train=n, **(elbo or {})) if net.variational else None
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    losses, first_grad, diverged = [], [], None
+    first_grad = []
     started = time.perf_counter()
-    net.train()
-    for step, idx in enumerate(batches(n, batch, epochs, seed)):
-        if max_steps is not None and step == max_steps:
-            break
-        loss = _data_loss(net, x[idx], y[idx], train_samples)
-        if objective is not None:
-            loss = objective(loss, net, step)
-        try:
-            guarded_step(
-                loss,
-                optimizer,
-                net,
-                lambda: first_grad.append(float(net.hidden[0].weight.grad.norm())),
-            )
-        except FloatingPointError:
-            diverged = step
-            break
-        losses.append(loss.item())
-        if progress is not None:
-            progress(step, losses[-1])
+    result = fit(
+        net,
+        optimizer,
+        batches(n, batch, epochs, seed),
+        lambda idx: _data_loss(net, x[idx], y[idx], train_samples),
+        elbo=objective,
+        max_steps=max_steps,
+        before_step=lambda: first_grad.append(float(net.hidden[0].weight.grad.norm())),
+        after_step=progress,
+    )
+    losses, diverged = result.losses, result.diverged_at
     seconds = time.perf_counter() - started
     row = {
         "method": kind,

@@ -1,5 +1,13 @@
 """Plain training and evaluation loops (snnTorch's ``backprop`` module is
-deprecated), with progress bars and per-step timing."""
+deprecated), with progress bars and per-step timing.
+
+One loop, :func:`fit`, trains any network on any sequence of batches given a
+data loss (plus the KL term of an :class:`~snntorch_bayes.inference.ELBO`), and
+stops cleanly at the first non-finite number (:func:`guarded_step`);
+:func:`stacked_logits` scores a network deployed or as a model average.
+:func:`train_epoch`, :func:`evaluate` and :func:`predict` are the snnTorch
+tutorial-5 shape of them: a ``DataLoader`` and a network returning
+``(spk_rec, mem_rec)``."""
 
 from __future__ import annotations
 
@@ -7,20 +15,23 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from snntorch_bayes.inference import ELBO, sampling
+from snntorch_bayes.inference import ELBO, mc_logits, sampling
 
 __all__ = [
     "EpochResult",
     "Predictions",
     "evaluate",
+    "fit",
     "guarded_step",
     "membrane_ce_loss",
     "predict",
+    "stacked_logits",
     "train_epoch",
     "train_step",
 ]
@@ -46,10 +57,131 @@ def membrane_ce_loss(mem_rec: torch.Tensor, targets: torch.Tensor) -> torch.Tens
 
 @dataclass
 class EpochResult:
-    """Losses and wall-clock seconds of every training step of an epoch."""
+    """What :func:`fit` (or :func:`train_epoch`) did: the objective and the
+    wall-clock seconds of every completed step, and, if training stopped at
+    a non-finite number, the step (``diverged_at``) and why (``error``)."""
 
     losses: list[float] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)
+    diverged_at: int | None = None
+    error: str | None = None
+
+
+def fit(
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[Any],
+    loss_fn: Callable[[Any], torch.Tensor],
+    *,
+    elbo: ELBO | None = None,
+    max_steps: int | None = None,
+    before_step: Callable[[], None] | None = None,
+    after_step: Callable[[int, float], None] | None = None,
+    stop_on_divergence: bool = True,
+) -> EpochResult:
+    r"""Train ``net`` in ``train()`` mode, one optimiser step per batch: the
+    objective of step :math:`t` is ``loss_fn(batch)`` (the data term,
+    a scalar), plus the KL term of ``elbo`` at step :math:`t` for a
+    variational ``net``, and the step is a :func:`guarded_step`.
+
+    Example::
+
+        >>> import torch
+        >>> import torch.nn.functional as F
+        >>> import snntorch_bayes as sb
+        >>> from snntorch_bayes.training import fit
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> net = sb.BayesLinear(4, 3)
+        >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+        >>> batches = torch.arange(64).split(16)
+        >>> result = fit(
+        ...     net, torch.optim.Adam(net.parameters(), lr=1e-2), batches,
+        ...     lambda idx: F.cross_entropy(net(x[idx]).sample(), y[idx]),
+        ...     elbo=sb.ELBO(num_train=64),
+        ... )
+        >>> len(result.losses), result.diverged_at
+        (4, None)
+
+    :param batches: any iterable; each item is handed to ``loss_fn`` as is
+        (index tensors, ``(data, targets)`` pairs, ...)
+    :param loss_fn: the data loss of one batch (moving it to the device is
+        its business)
+    :param elbo: adds :math:`\lambda_t\,\mathrm{KL}/N` (see
+        :class:`~snntorch_bayes.inference.ELBO`); None trains on the data loss
+    :param max_steps: stop after this many steps (None: every batch)
+    :param before_step: called between the backward pass and the optimiser
+        step, once the gradients are known to be finite (to log gradient
+        norms, say)
+    :param after_step: called with ``(step, objective)`` after every step
+    :param stop_on_divergence: at a non-finite number, stop and record it in
+        the result (True, the default), or raise the ``FloatingPointError``
+        with the step appended
+    :returns: an :class:`EpochResult`; each step's seconds count the loss,
+        the backward pass and the optimiser step, not fetching the batch
+    """
+    net.train()
+    result = EpochResult()
+    for step, batch in enumerate(batches):
+        if max_steps is not None and step == max_steps:
+            break
+        started = time.perf_counter()
+        loss = loss_fn(batch)
+        if elbo is not None:
+            loss = elbo(loss, net, step)
+        try:
+            guarded_step(loss, optimizer, net, before_step)
+        except FloatingPointError as err:
+            if not stop_on_divergence:
+                raise FloatingPointError(f"{err} at step {step}") from None
+            result.diverged_at, result.error = step, str(err)
+            break
+        result.step_seconds.append(time.perf_counter() - started)
+        result.losses.append(loss.item())
+        if after_step is not None:
+            after_step(step, result.losses[-1])
+    return result
+
+
+@torch.no_grad()
+def stacked_logits(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    net: nn.Module,
+    x: torch.Tensor,
+    num_samples: int = 0,
+    batch_size: int = 1000,
+) -> torch.Tensor:
+    """The logits ``[K, N, C]`` of ``forward(chunk)`` over ``x`` in chunks of
+    ``batch_size``, in ``eval()`` mode: one deployed pass (``K = 1``,
+    ``num_samples=0``: posterior means, deterministic thresholds, BatchNorm's
+    running statistics) or ``K = num_samples`` sampled passes
+    (:func:`~snntorch_bayes.inference.mc_logits`), ready for
+    :func:`~snntorch_bayes.calibration.bayesian_model_average`.  Leaves
+    ``net`` in ``eval()`` mode.
+
+    Example::
+
+        >>> import torch
+        >>> import snntorch_bayes as sb
+        >>> from snntorch_bayes.training import stacked_logits
+        >>> net = torch.nn.Sequential(
+        ...     sb.BayesLinear(4, 8), sb.VariationalLeaky(0.0, init_hidden=True),
+        ...     torch.nn.Linear(8, 3),
+        ... )
+        >>> x = torch.randn(10, 4)
+        >>> stacked_logits(net, net, x).shape
+        torch.Size([1, 10, 3])
+        >>> stacked_logits(net, net, x, num_samples=5, batch_size=4).shape
+        torch.Size([5, 10, 3])
+    """
+    net.eval()
+    out = []
+    for chunk in x.split(batch_size):
+        if num_samples:
+            out.append(mc_logits(lambda c=chunk: forward(c), net, num_samples))
+        else:
+            out.append(forward(chunk).unsqueeze(0))
+    return torch.cat(out, 1)
 
 
 def train_step(
@@ -188,26 +320,33 @@ def train_epoch(
     elbo: ELBO | None = None,
 ) -> EpochResult:
     """One epoch of tutorial-5 training: forward, :func:`membrane_ce_loss`
-    (plus the KL term of ``elbo``), backward, optimiser step; each step
-    timed (wall clock, including the data transfer, excluding loading)."""
-    net.train()
+    (plus the KL term of ``elbo``), backward, optimiser step (:func:`fit` on
+    the loader's ``(data, targets)`` batches); each step timed (wall clock,
+    including the data transfer, excluding loading).  A non-finite number
+    raises ``FloatingPointError`` naming the step."""
     device = next(net.parameters()).device
-    result = EpochResult()
     total = len(loader) if max_batches is None else min(max_batches, len(loader))
     bar = _progress(loader, total, desc, progress)
-    for i, (data, targets) in enumerate(bar):
-        if i == total:
-            break
-        start = time.perf_counter()
-        try:
-            loss = train_step(net, data.to(device), targets.to(device), optimizer, elbo, i)
-        except FloatingPointError as err:
-            raise FloatingPointError(f"{err} at step {i}") from None
-        result.step_seconds.append(time.perf_counter() - start)
-        result.losses.append(loss.item())
-        if progress and i % 20 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    return result
+
+    def loss_fn(batch) -> torch.Tensor:
+        data, targets = batch
+        _, mem_rec = net(data.to(device))
+        return membrane_ce_loss(mem_rec, targets.to(device))
+
+    def show(step: int, loss: float) -> None:
+        if progress and step % 20 == 0:
+            bar.set_postfix(loss=f"{loss:.3f}")
+
+    return fit(
+        net,
+        optimizer,
+        bar,
+        loss_fn,
+        elbo=elbo,
+        max_steps=total,
+        after_step=show,
+        stop_on_divergence=False,
+    )
 
 
 @torch.no_grad()

@@ -13,7 +13,14 @@ from snntorch import surrogate as snn_surrogate
 import snntorch_bayes as sb
 from snntorch_bayes import diagnostics, surrogate
 from snntorch_bayes.models import FCSpikingNet
-from snntorch_bayes.training import evaluate, membrane_ce_loss, train_epoch, train_step
+from snntorch_bayes.training import (
+    evaluate,
+    fit,
+    membrane_ce_loss,
+    stacked_logits,
+    train_epoch,
+    train_step,
+)
 
 
 def test_membrane_ce_loss_is_the_sum_over_steps_of_batch_mean_ce():
@@ -128,3 +135,87 @@ def test_bayes_fc_net_posterior_std_means_what_it_means_in_bayes_linear():
     for layer, fan_in in ((default.fc1, 784), (default.fc2, 16)):
         want = sb.BayesLinear(fan_in, 2).posterior_std
         assert layer.posterior_std == want == pytest.approx(0.5 / fan_in**0.5)
+
+
+def _regression(n: int = 32):
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    x, y = torch.randn(n, 3), torch.randn(n, 1)
+    return net, x, y, torch.optim.SGD(net.parameters(), lr=0.1)
+
+
+def test_fit_is_the_loop_it_documents():
+    """One guarded step per batch on loss_fn(batch) (+ the ELBO's KL term at
+    that step), the hooks in their places, max_steps honoured."""
+    net, x, y, opt = _regression()
+    twin = torch.nn.Linear(3, 1)
+    twin.load_state_dict(net.state_dict())
+    twin_opt = torch.optim.SGD(twin.parameters(), lr=0.1)
+    batches = list(torch.arange(32).split(8))
+    events = []
+    result = fit(
+        net,
+        opt,
+        batches,
+        lambda idx: F.mse_loss(net(x[idx]), y[idx]),
+        max_steps=3,
+        before_step=lambda: events.append(("grad", net.weight.grad is not None)),
+        after_step=lambda step, loss: events.append(("after", step, loss)),
+    )
+    expected = []
+    for idx in batches[:3]:
+        loss = F.mse_loss(twin(x[idx]), y[idx])
+        twin_opt.zero_grad()
+        loss.backward()
+        twin_opt.step()
+        expected.append(loss.item())
+    assert result.losses == expected and len(result.step_seconds) == 3
+    assert result.diverged_at is None and result.error is None
+    assert events == [e for s, v in enumerate(expected) for e in (("grad", True), ("after", s, v))]
+    torch.testing.assert_close(net.weight, twin.weight, rtol=0, atol=0)
+
+    bayes = sb.BayesLinear(3, 2)
+    elbo = sb.ELBO(num_train=32, warmup_steps=4, kl_scale=1.0)
+    seen = []
+    data = torch.tensor(1.0)
+    fit(
+        bayes,
+        torch.optim.SGD(bayes.parameters(), lr=0.0),
+        range(2),
+        lambda _: data,
+        elbo=elbo,
+        after_step=lambda step, loss: seen.append(loss),
+    )
+    kl = float(sb.model_kl(bayes).detach()) / 32
+    assert seen == pytest.approx([1 + 0.25 * kl, 1 + 0.5 * kl])
+
+
+def test_fit_stops_at_a_non_finite_number_or_raises_naming_the_step():
+    net, x, y, opt = _regression()
+    before = net.weight.detach().clone()
+
+    def loss_fn(step):
+        return torch.tensor(float("nan")) if step == 2 else F.mse_loss(net(x), y)
+
+    result = fit(net, opt, range(5), loss_fn)
+    assert len(result.losses) == 2 and result.diverged_at == 2
+    assert result.error == "non-finite loss nan"
+    assert not torch.equal(net.weight, before)  # the two finite steps were taken
+    with pytest.raises(FloatingPointError, match="non-finite loss nan at step 2"):
+        fit(net, opt, range(5), loss_fn, stop_on_divergence=False)
+
+
+def test_stacked_logits_deployed_and_sampled():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(sb.BayesLinear(4, 6), sb.VariationalLeaky(0.0, init_hidden=True))
+    x = torch.randn(10, 4)
+    net.train()
+    deployed = stacked_logits(net, net, x, batch_size=3)
+    assert not net.training and deployed.shape == (1, 10, 6)
+    torch.testing.assert_close(deployed[0], net(x))
+    torch.manual_seed(1)
+    sampled = stacked_logits(net, net, x, num_samples=4, batch_size=3)
+    torch.manual_seed(1)
+    chunks = [sb.mc_logits(lambda c=c: net(c), net, 4) for c in x.split(3)]
+    torch.testing.assert_close(sampled, torch.cat(chunks, 1))
+    assert not net.training
