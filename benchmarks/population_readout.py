@@ -28,6 +28,7 @@ method's chosen step and its test accuracy, mean and std over the seeds) and
 Run (full mode, about 10 minutes on 2 cores)::
 
     python benchmarks/population_readout.py
+    python benchmarks/population_readout.py --epochs 3 --methods "SBNN, population"
     python benchmarks/population_readout.py --quick   # smoke test
 """
 
@@ -106,7 +107,9 @@ def class_counts(spikes: torch.Tensor) -> torch.Tensor:
     return total.unflatten(-1, (NUM_CLASSES, -1)).sum(-1)
 
 
-def train(method: str, lr: float, seed: int, data: dict, init_batch: int) -> nn.Module:
+def train(
+    method: str, lr: float, seed: int, data: dict, init_batch: int, epochs: int = 1
+) -> nn.Module:
     variational, outputs, loss_name, init = METHODS[method]
     torch.manual_seed(seed)
     net = PopulationSNN(variational, outputs)
@@ -121,11 +124,14 @@ def train(method: str, lr: float, seed: int, data: dict, init_batch: int) -> nn.
         loss_fn = SF.ce_count_loss(**options)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     elbo = sb.ELBO(num_train=len(x)) if variational else None
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    # one seeded shuffle per epoch (the first is the same for every ``epochs``)
+    shuffle = torch.Generator().manual_seed(seed)
+    full = len(x) // 128 * 128
+    order = torch.cat([torch.randperm(len(x), generator=shuffle)[:full] for _ in range(epochs)])
     sb.training.fit(
         net,
         optimizer,
-        order[: len(order) // 128 * 128].split(128),
+        order.split(128),
         lambda batch: loss_fn(net(x[batch]), y[batch]),
         elbo=elbo,
         stop_on_divergence=False,
@@ -162,11 +168,17 @@ def load(limit: int | None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), sharey=True)
-    panels = [("mse_count", 10), ("mse_count", 500), ("ce_count", 10)]
+    ran = {r["method"] for r in rows}
+    panels = [
+        panel
+        for panel in (("mse_count", 10), ("mse_count", 500), ("ce_count", 10))
+        if any((m[2], m[1]) == panel for name, m in METHODS.items() if name in ran)
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(14 * len(panels) / 3, 3.8), sharey=True)
+    axes = [axes] if len(panels) == 1 else list(axes)
     for ax, (loss, outputs) in zip(axes, panels, strict=True):
         for method, (_, out, loss_name, _) in METHODS.items():
-            if (loss_name, out) != (loss, outputs):
+            if (loss_name, out) != (loss, outputs) or method not in ran:
                 continue
             lrs = sorted({r["lr"] for r in rows if r["method"] == method})
             means = [
@@ -193,8 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lrs", type=float, nargs="+", default=list(LEARNING_RATES))
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--mc", type=int, default=10, help="sampled passes of the model average")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="passes over the training images (upstream's tutorial makes one); other than 1, "
+        "the outputs are named population_readout_e<N>_*",
+    )
     p.add_argument("--quick", action="store_true", help="smoke test: 256 images, 2 steps")
     args = p.parse_args(argv)
+    if args.epochs < 1:
+        p.error(f"--epochs must be >= 1, got {args.epochs}")
+    name = "population_readout" + ("" if args.epochs == 1 else f"_e{args.epochs}")
     limit = 256 if args.quick else None
     if args.quick:
         args.seeds, args.lrs, args.mc = args.seeds[:1], args.lrs[-2:], 2
@@ -205,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     for method in args.methods:
         best = None  # (mean validation accuracy, lr, nets)
         for lr in args.lrs:
-            nets = [train(method, lr, seed, data, init_batch) for seed in args.seeds]
+            nets = [train(method, lr, seed, data, init_batch, args.epochs) for seed in args.seeds]
             val = [evaluate(net, *data["val"], mc=0) for net in nets]
             for seed, v in zip(args.seeds, val, strict=True):
                 rows.append(
@@ -214,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                         "method": method,
                         "lr": lr,
                         "seed": seed,
+                        "epochs": args.epochs,
                         "val_accuracy": v["accuracy"],
                         "val_output_firing": v["output_firing"],
                     }
@@ -224,7 +247,13 @@ def main(argv: list[str] | None = None) -> int:
                 best = (mean, lr, nets)
         mean, lr, nets = best
         test = [evaluate(net, *data["test"], mc=args.mc) for net in nets]
-        entry = {**provenance(), "method": method, "lr": lr, "val_accuracy": mean}
+        entry = {
+            **provenance(),
+            "method": method,
+            "lr": lr,
+            "epochs": args.epochs,
+            "val_accuracy": mean,
+        }
         for key in ("accuracy", "avg_accuracy", "output_firing"):
             values = [t[key] for t in test if key in t]
             if values:
@@ -243,9 +272,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             flush=True,
         )
-    write_csv(out_dir / "population_readout_runs.csv", rows)
-    path = write_csv(out_dir / "population_readout_summary.csv", summary)
-    plot(rows, out_dir / "population_readout.png")
+    write_csv(out_dir / f"{name}_runs.csv", rows)
+    path = write_csv(out_dir / f"{name}_summary.csv", summary)
+    plot(rows, out_dir / f"{name}.png")
     print(f"output: {path.parent}")
     return 0
 

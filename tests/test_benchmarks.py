@@ -424,3 +424,26 @@ def test_peak_cuda_rise_counts_what_a_step_allocates(monkeypatch):
     device = torch.device("cuda")
     rise = results.peak_cuda_rise_mib(lambda: torch.empty(2**20, device=device), 1, device)
     assert 3.9 < rise < 4.1  # 2**20 float32 values
+
+
+def test_population_readout_epochs_extend_the_same_first_pass(monkeypatch):
+    """``epochs=E`` trains on E seeded shuffles, the first being the one-pass
+    run's, so ``--epochs 1`` reproduces the committed results."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    readout = importlib.import_module("population_readout")
+    seen = {}
+
+    def fake_fit(net, optimizer, batches, loss_fn, **kwargs):
+        seen[len(seen)] = [b.clone() for b in batches]
+
+    monkeypatch.setattr(readout.sb.training, "fit", fake_fit)
+    g = torch.Generator().manual_seed(0)
+    data = {"train": (torch.rand(300, 1, 28, 28, generator=g), torch.randint(0, 10, (300,)))}
+    for epochs in (1, 2):
+        readout.train("fast_sigmoid", 1e-3, 5, data, 64, epochs)
+    one, two = seen[0], seen[1]
+    assert len(one) == 2 and len(two) == 4 and all(len(b) == 128 for b in two)
+    assert all(torch.equal(a, b) for a, b in zip(one, two[:2], strict=True))
+    assert not torch.equal(torch.cat(two[:2]), torch.cat(two[2:]))
+    with pytest.raises(SystemExit):
+        readout.main(["--epochs", "0"])
