@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,17 @@ def interleaved_medians(
         if log:
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
     return per_round
+
+
+def minor_faults_per_step(step: Callable[[], object], calls: int) -> float:
+    """The mean count of minor page faults per call of ``step`` over
+    ``calls`` calls (pages the allocator took fresh from the kernel and
+    touched): a step that frees and re-allocates large buffers pays for each
+    page every time the allocator has handed them back.  Unix only."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        step()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
 def _proc_status_kib(field: str) -> int:

@@ -59,6 +59,7 @@ from _results import (
     RESULTS,
     device_name,
     interleaved_medians,
+    minor_faults_per_step,
     peak_cuda_rise_mib,
     peak_rss_in_child,
     peak_rss_rise_mib,
@@ -218,6 +219,7 @@ def main(argv=None) -> int:
             steppers[(mode, name)] = step
 
     per_round = interleaved_medians(steppers, args.rounds, args.steps)
+    faults = {key: minor_faults_per_step(step, 2 * args.steps) for key, step in steppers.items()}
 
     rss = {}
     if args.memory and device.type == "cuda":
@@ -250,7 +252,7 @@ def main(argv=None) -> int:
     w = max(len(m) for m in modes)
     header = (
         f"{'mode':<{w}} {'method':<34} {'s/step':>8} {'x tut5':>7} {'spread':>13} "
-        f"{'x hoisted':>9} {'spread':>13}{mem_col}"
+        f"{'x hoisted':>9} {'spread':>13} {'faults':>7}{mem_col}"
     )
     print(header)
     print("-" * len(header))
@@ -272,7 +274,7 @@ def main(argv=None) -> int:
             print(
                 f"{mode:<{w}} {name:<34} {med:>8.4f} {tut[0]:>6.2f}x "
                 f"[{tut[1]:>4.2f}-{tut[2]:<4.2f}x] {hoist[0]:>8.2f}x "
-                f"[{hoist[1]:>4.2f}-{hoist[2]:<4.2f}x]{mem_txt}"
+                f"[{hoist[1]:>4.2f}-{hoist[2]:<4.2f}x] {faults[(mode, name)]:>7.0f}{mem_txt}"
             )
             rows.append(
                 {
@@ -287,6 +289,7 @@ def main(argv=None) -> int:
                     "ratio_hoisted_min": f"{hoist[1]:.3f}",
                     "ratio_hoisted_max": f"{hoist[2]:.3f}",
                     "device": where,
+                    "minor_page_faults_per_step": f"{faults[(mode, name)]:.0f}",
                     "peak_rss_rise_mib": ""
                     if mem is None or device.type == "cuda"
                     else f"{mem:.1f}",
@@ -310,6 +313,11 @@ def main(argv=None) -> int:
             f"against the hoisted deterministic twin: {hoist[0]:.2f}x "
             f"(rounds {hoist[1]:.2f}-{hoist[2]:.2f}x)"
         )
+    print(
+        "faults = minor page faults per step (mean): fresh pages the allocator took from "
+        "the kernel;\nglibc returns large freed buffers to the kernel, so a step re-faults them "
+        "(GLIBC_TUNABLES, docs/sbnn.md)"
+    )
     if rss and device.type == "cuda":
         print(
             "peak CUDA = rise of PyTorch's peak CUDA allocation above the built network "

@@ -447,3 +447,12 @@ def test_population_readout_epochs_extend_the_same_first_pass(monkeypatch):
     assert not torch.equal(torch.cat(two[:2]), torch.cat(two[2:]))
     with pytest.raises(SystemExit):
         readout.main(["--epochs", "0"])
+
+
+def test_minor_faults_count_fresh_pages(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    results = importlib.import_module("_results")
+    # 64 MiB is above glibc's largest mmap threshold: each call maps fresh pages
+    fresh = results.minor_faults_per_step(lambda: bytearray(64 * 2**20), 3)
+    idle = results.minor_faults_per_step(lambda: None, 3)
+    assert fresh > 10 and idle < 5
