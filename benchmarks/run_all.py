@@ -65,7 +65,6 @@ _SPIKING_ROW = (
     "--threads",
     "2",
 )
-#: the spiking row's twins, tuned on validation at 32 blocks (docs/deep-networks.md)
 #: the count-MSE methods of the 3-epoch population_readout run
 _POPULATION_E3 = (
     "fast_sigmoid",
@@ -75,6 +74,7 @@ _POPULATION_E3 = (
     "fast_sigmoid, population, initialize",
     "SBNN, population",
 )
+#: the spiking row's twins, tuned on validation at 32 blocks (docs/deep-networks.md)
 _SPIKING_TUNED = (
     "--variants",
     "surrogate",

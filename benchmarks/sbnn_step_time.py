@@ -127,9 +127,7 @@ def _build(name: str, num_steps: int) -> tuple[nn.Module, Callable]:
     raise ValueError(f"unknown method {name!r}")
 
 
-def _stepper(
-    name: str, num_steps: int, data, targets, compiled: bool, device: torch.device | None = None
-) -> Callable[[], None]:
+def _stepper(name: str, num_steps: int, data, targets, compiled: bool) -> Callable[[], None]:
     """One training step of method ``name`` (same structure for every method:
     forward, loss, zero_grad, backward, Adam step) on ``data``'s device; on
     CUDA the step waits for its kernels."""

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The CIFAR-10 check for one GPU (about 8 minutes): the SBNN and both
+# The CIFAR-10 check for one GPU (about 2 minutes on an H200, data included; at
+# most 8 on a slower card, where --time-limit stops it): the SBNN and both
 # deterministic twins, with the recipe, on the whole CIFAR-10 (JPEG copy),
 # conv residual network of 8 blocks of 128 channels, 3 epochs, seed 0. Prints
 # the table and the device; results go to gpu_check/ (or the folder given as
