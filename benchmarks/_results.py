@@ -48,6 +48,16 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Lay out, write and close a matplotlib figure; returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return Path(path)
+
+
 def write_csv(path: str | Path, rows: list[dict]) -> Path:
     """Write ``rows`` (dicts with the same keys) to ``path``, replacing it;
     git keeps the history of committed results."""

@@ -89,6 +89,7 @@ import csv
 import dataclasses
 import hashlib
 import math
+import re
 import statistics
 import sys
 import tempfile
@@ -98,7 +99,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _results import RESULTS, device_name, provenance, resolve_device, write_csv
+from _results import RESULTS, device_name, provenance, resolve_device, save_figure, write_csv
 from torch import nn
 
 import snntorch_bayes as sb
@@ -721,10 +722,70 @@ def plot(summary: list[dict], path: Path, title: str = "") -> Path:
         row_axes[0].legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
+
+
+#: a number as ``f"{x:g}"`` writes it
+_NUMBER = r"[0-9.]+(?:e[+-]?[0-9]+)?"
+
+
+def run_rate(row: dict) -> float:
+    """The Adam step a run trained with, read back from its config: its
+    variant's ``lrs(...)`` entry, else the recipe's rate or the grid's ``lr``."""
+    config = row["config"]
+    chosen = re.search(r"-lrs\((.*)\)", config)
+    for item in chosen.group(1).split(",") if chosen else ():
+        variant, _, rate = item.rpartition("=")
+        if variant == row["variant"]:
+            return float(rate)
+    if "-recipe-" in config:
+        return RECIPE_LR[row["variant"]]
+    return float(re.search(rf"-lr({_NUMBER})", config).group(1))
+
+
+def plot_screen(runs: list[dict], path: Path) -> Path:
+    """A learning-rate screen: validation accuracy against the Adam step, one
+    line per variant (and ``initialize`` spread, and start), one panel per
+    (dataset, model, depth); seeds averaged."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parts = sorted(
+        {(r["dataset"], r["model"], int(r["depth"])) for r in runs},
+        key=lambda part: (_rank(part[0]), part[1], part[2]),
+    )
+
+    def line(r: dict) -> str:
+        label = r["variant"]
+        kind = VARIANTS[r["variant"]]
+        if not (kind["variational"] or kind["batch_norm"]):  # the unnormalised twin
+            spread = re.search(rf"-spread({_NUMBER})", r["config"])
+            if "-recipe-" not in r["config"]:
+                label += ", PyTorch's start"
+            else:
+                label += f", spread {spread.group(1) if spread else f'{deep.TWIN_SPREAD:g}'}"
+        return label
+
+    colours = {label: f"C{i}" for i, label in enumerate(sorted({line(r) for r in runs}))}
+    fig, axes = plt.subplots(1, len(parts), figsize=(6 * len(parts), 4), squeeze=False)
+    for ax, (dataset, model, depth) in zip(axes[0], parts, strict=True):
+        lines: dict[str, dict[float, list[float]]] = {}
+        for r in runs:
+            if (r["dataset"], r["model"], int(r["depth"])) == (dataset, model, depth):
+                points = lines.setdefault(line(r), {})
+                points.setdefault(run_rate(r), []).append(100 * _float(r["accuracy"]))
+        for label, points in sorted(lines.items()):
+            rates = sorted(points)
+            means = [statistics.fmean(points[x]) for x in rates]
+            ax.plot(rates, means, marker="o", color=colours[label], label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("Adam step")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title(f"{DISPLAY.get(dataset, dataset)}, {model} ResNet, {depth} blocks", fontsize=9)
+        ax.legend(fontsize=7)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------
@@ -897,7 +958,10 @@ def run_grid(
     prov = provenance()
     summary_path, plot_path = out_dir / f"{name}_summary.csv", out_dir / f"{name}.png"
     write_csv(summary_path, [{**prov, **r} for r in summary])
-    plot(summary, plot_path, title)
+    if any(s.validation for s in settings):
+        plot_screen(runs, plot_path)
+    else:
+        plot(summary, plot_path, title)
     print(format_table(summary))
     print(f"wrote {runs_path}, {summary_path}, {plot_path}")
     return summary

@@ -83,7 +83,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _results import RESULTS, provenance, write_csv
+from _results import RESULTS, provenance, save_figure, write_csv
 from estimator_table import MOMENTS, NETWORKS, mean_moments
 from snntorch import surrogate as snn_surrogate
 
@@ -249,10 +249,7 @@ def _plot_exact(rows: list[dict], eq5: list[dict], path: Path) -> Path:
         ax.set_ylabel("bias of ∂E[L]/∂b")
         ax.set_title(f"one unit, {loss}: eq. (5) (lines) vs exact (dots)", fontsize=10)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def run_exact(args, out_dir: Path) -> None:
@@ -547,10 +544,7 @@ def _plot_training(runs: list[dict], path: Path, window: int) -> Path:
         f"Tutorial 5 on MNIST: mean over seeds ± std (running mean of {window} steps)",
         fontsize=10,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def run_training(args, out_dir: Path) -> int:

@@ -56,7 +56,7 @@ from snntorch_bayes import datasets
 from snntorch_bayes.deep import TWIN_SPREAD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import RESULTS, provenance, write_csv
+from _results import RESULTS, provenance, save_figure, write_csv
 
 NUM_CLASSES = 10
 #: the common grid of Adam steps every method is tuned on
@@ -193,9 +193,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_title(f"{outputs} output neurons, {loss}", fontsize=9)
         ax.legend(fontsize=7)
     axes[0].set_ylabel("validation accuracy, mean over seeds (%)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,10 @@ _POPULATION_E3 = (
     "fast_sigmoid, population, initialize",
     "SBNN, population",
 )
+#: the CIFAR-10 binary row of the depth sweep with the recipe's budget (3 epochs)
+_CIFAR_ROW = ("--only", "cifar10/binary", "--steps", "470", "--threads", "2")
+#: the CIFAR-10 binary row's rates, chosen on validation at 32 blocks
+_CIFAR_RATES = ("--lr", "SBNN=3e-4", "--lr", "surrogate=1e-4", "--lr", "surrogate + BatchNorm=3e-3")
 #: the spiking row's twins, tuned on validation at 32 blocks (docs/deep-networks.md)
 _SPIKING_TUNED = (
     "--variants",
@@ -159,6 +163,34 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         label="depth_sweep_recipe_spiking_tuned",
         quick=("--quick", "--recipe", "--resume", *_SPIKING_TUNED),
         full=(*_SPIKING_ROW, *_SPIKING_TUNED),
+    ),
+    # the CIFAR-10 binary row with the recipe, every variant at the rate chosen
+    # for it on validation at 32 blocks (depth_sweep_recipe_screen_*.csv)
+    _script(
+        "depth_sweep",
+        tuple(name.replace("depth_sweep", "depth_sweep_recipe") for name in _SWEEP),
+        label="depth_sweep_recipe_cifar",
+        quick=("--quick", "--recipe", "--resume", *_CIFAR_RATES),
+        full=("--recipe", "--resume", *_CIFAR_ROW, *_CIFAR_RATES),
+    ),
+    # its unnormalised twin from PyTorch's start at the rate chosen for it
+    # (depth_sweep_screen_*.csv), added to the sweep without the recipe
+    _script(
+        "depth_sweep",
+        _SWEEP,
+        label="depth_sweep_cifar_pytorch_twin",
+        quick=("--quick", "--resume", "--variants", "surrogate", "--lr", "surrogate=1e-4"),
+        full=(
+            "--resume",
+            *_CIFAR_ROW,
+            "--depths",
+            "4",
+            "32",
+            "--variants",
+            "surrogate",
+            "--lr",
+            "surrogate=1e-4",
+        ),
     ),
     _script("step_time", ("step_time.csv",), full=("--memory",)),
     _script("surrogate_cost", ("surrogate_cost.csv",)),

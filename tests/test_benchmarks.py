@@ -153,6 +153,7 @@ def test_depth_sweep_screen_runs_only_the_named_variants_on_validation(sweep, tm
     assert "-val" in tuned and "-spread1-lrs(surrogate=0.01)" in tuned
     assert "spread" not in plain and "lrs" not in plain
     assert (tmp_path / "depth_sweep_recipe_screen.png").stat().st_size > 0
+    assert [sweep.run_rate(r) for r in runs] == [1e-2, sweep.RECIPE_LR["surrogate"]]
     for bad, why in (("bogus=1", "variant"), ("surrogate=fast", "not a number"), ("SBNN=0", "> 0")):
         with pytest.raises(SystemExit, match=why):
             sweep.main(["--quick", "--out-dir", str(tmp_path), "--lr", bad])
@@ -456,3 +457,17 @@ def test_minor_faults_count_fresh_pages(monkeypatch):
     fresh = results.minor_faults_per_step(lambda: bytearray(64 * 2**20), 3)
     idle = results.minor_faults_per_step(lambda: None, 3)
     assert fresh > 10 and idle < 5
+
+
+def test_run_rate_reads_every_way_a_config_names_the_step(sweep):
+    row = {"variant": "surrogate + BatchNorm"}
+    config = (
+        "linear-w8-steps2-bs32-n256-val128-recipe-init512"
+        "-lrs(SBNN=3e-05,surrogate + BatchNorm=1e-05)-mc2"
+    )
+    assert sweep.run_rate({**row, "config": config}) == 1e-05
+    assert sweep.run_rate({"variant": "SBNN", "config": config}) == 3e-05
+    plain = "linear-w8-steps2-bs32-n256-test128-lr0.001-mc2"
+    assert sweep.run_rate({**row, "config": plain}) == 0.001
+    recipe = plain.replace("-lr0.001", "-recipe-init512")
+    assert sweep.run_rate({**row, "config": recipe}) == sweep.RECIPE_LR["surrogate + BatchNorm"]
