@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterator
@@ -137,12 +138,28 @@ class LayerInit:
     extra: dict = field(default_factory=dict)
 
 
+#: end each measuring pass at the probed neuron's last call (the rest of the
+#: network cannot change what that neuron sees); False runs every pass whole.
+#: The start is the same either way, except in a network holding a sampling
+#: estimator (``sample=True``) after the probed neuron: its draw counter then
+#: advances less, which gives an equally valid but different start
+_STOP_AT_PROBE = True
+
+
+class _PassDone(BaseException):
+    """Raised by a :class:`_Probe` to end a measuring pass early (a
+    ``BaseException``, so that no ``except Exception`` in a user's forward
+    swallows it)."""
+
+
 class _Probe:
-    """Forward hooks that record what one neuron sees and emits."""
+    """Forward hooks that record what one neuron sees and emits; with
+    ``stop_after = n`` the ``n``-th call ends the pass (:class:`_PassDone`)."""
 
     def __init__(self, neuron: nn.Module, channel_dim: int) -> None:
         self.neuron = neuron
         self.dim = channel_dim
+        self.stop_after: int | None = None
         self.reset()
         self.handles = [
             neuron.register_forward_pre_hook(self._input),
@@ -165,6 +182,15 @@ class _Probe:
     def _output(self, module: nn.Module, args: tuple, out: object) -> None:
         spk = out[0] if isinstance(out, tuple) else out
         self.spikes.append(spk.detach())
+        if self.stop_after is not None and len(self.spikes) >= self.stop_after:
+            raise _PassDone
+
+    def run(self, run: Callable[[], None]) -> None:
+        """``run()``, ended at this neuron's ``stop_after``-th call."""
+        try:
+            run()
+        except _PassDone:
+            pass
 
     def remove(self) -> None:
         for h in self.handles:
@@ -268,7 +294,9 @@ def initialize(
         Defaults to True
     :param forward: ``forward(net, example_input)`` when ``net(...)`` is not
         how the network is run (e.g. a time loop outside the module)
-    :param iterations: bisection steps of the centring. Defaults to 16
+    :param iterations: bisection steps of the centring (each a pass over
+        ``example_input`` that ends at the neuron being centred, so a deep
+        one-step network costs about half of whole passes). Defaults to 16
     :param seed: seed of the random numbers of every measuring pass (the
         global generator is restored afterwards). Defaults to 0
     :returns: one :class:`LayerInit` per neuron, in forward order
@@ -510,6 +538,9 @@ def _initialize_pair(
     try:
         run()
         handle.remove()
+        if _STOP_AT_PROBE:  # later passes need nothing after this neuron's last call
+            probe.stop_after = len(probe.spikes)
+        measured = functools.partial(probe.run, run)
         mean = probe.per_channel(probe.mean)
         if mean.shape[0] != channels:
             record.skipped = f"{mean.shape[0]} neuron channels but {channels} layer outputs"
@@ -525,10 +556,17 @@ def _initialize_pair(
             record.extra["shared_input"] = True
             if bias is not None:
                 _centre(
-                    bias, probe, run, threshold, target_rate, target_std, iterations, variational
+                    bias,
+                    probe,
+                    measured,
+                    threshold,
+                    target_rate,
+                    target_std,
+                    iterations,
+                    variational,
                 )
             probe.reset()
-            run()
+            measured()
             record.rate_after, record.pi_after, record.snr_after = _rates(probe, threshold)
             return
         std = mean.std(1)
@@ -549,9 +587,11 @@ def _initialize_pair(
         if bias is None:
             record.skipped = "no bias to centre"
         else:
-            _centre(bias, probe, run, threshold, target_rate, target_std, iterations, variational)
+            _centre(
+                bias, probe, measured, threshold, target_rate, target_std, iterations, variational
+            )
         probe.reset()
-        run()
+        measured()
         record.rate_after, record.pi_after, record.snr_after = _rates(probe, threshold)
     finally:
         handle.remove()

@@ -346,3 +346,39 @@ def test_untraceable_passes_warn_and_use_noise_ratio(how):
     with torch.no_grad(), sb.sampling(net):
         hidden = net[:2](x)
     assert _current_noise_ratio(net[2], hidden) == pytest.approx(0.5, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: sb.deep.BinaryMLP("sbnn", depth=3, width=16),
+        lambda: sb.deep.BinaryMLP("fast_sigmoid", depth=3, width=16),
+        lambda: models.BinaryResNet((1, 28, 28), 10, depth=2, width=8, block="linear"),
+        lambda: models.SpikingResNet(
+            (1, 28, 28), 10, depth=2, width=8, block="linear", num_steps=2
+        ),
+    ],
+    ids=["sbnn-mlp", "twin-mlp", "binary-resnet", "spiking-resnet"],
+)
+def test_passes_ended_at_the_probed_neuron_change_nothing(build, monkeypatch):
+    """Measuring passes stop at the probed neuron's last call; the start is
+    bit for bit the one of whole passes."""
+    x = torch.rand(64, 1, 28, 28)
+    results, last_layer_calls = [], []
+    for stop in (False, True):
+        monkeypatch.setattr(init, "_STOP_AT_PROBE", stop)
+        torch.manual_seed(0)
+        net = build()
+        forward = (lambda n, xb: n(xb.flatten(1))) if isinstance(net, sb.deep.BinaryMLP) else None
+        last = [m for m in net.modules() if isinstance(m, (nn.Linear, sb.BayesLinear))][-1]
+        calls = []
+        handle = last.register_forward_hook(lambda *_, calls=calls: calls.append(1))
+        stats = sb.initialize(net, x, forward=forward)
+        handle.remove()
+        results.append((net.state_dict(), [vars(s) for s in stats]))
+        last_layer_calls.append(len(calls))
+    assert last_layer_calls[1] < last_layer_calls[0]  # the passes did end early
+    (full, full_stats), (short, short_stats) = results
+    assert full.keys() == short.keys()
+    assert all(torch.equal(full[k], short[k]) for k in full)
+    assert full_stats == short_stats
