@@ -459,7 +459,7 @@ def train_run(
                     probs.append(record.mean_firing_probability().item())
             else:
                 _, loss = logits_and_loss(net, setting.model, xb, yb)
-            if not losses and not grads:  # the first step
+            if not losses:  # the first step (report fills losses after each)
                 firing_start = record_spikes.mean_firing_rate().item()
             return loss
 

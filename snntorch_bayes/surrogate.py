@@ -254,9 +254,10 @@ class SpikeEstimator(nn.Module):
     ``.to(device)``, pickles with the model, and prints its
     hyper-parameters; called on its own with ``sample=True`` it is moved
     like any module (an input on another device than its sampling state
-    raises, naming the ``.to`` to call).  Its sampling state (the buffers ``seed``, ``draws``
-    and ``pending``; see the module docstring) is saved in the ``state_dict``
-    only with ``sample=True``, and a table for :class:`GumbelRao` never is,
+    raises, naming the ``.to`` to call).  Its sampling state (the buffers
+    ``seed``, ``draws`` and ``pending``; see the module docstring) is saved
+    in the ``state_dict`` only with ``sample=True``, and a table for
+    :class:`GumbelRao` never is,
     so a deterministic estimator's ``state_dict`` keys match a model built
     with an snnTorch surrogate; loading a checkpoint without the sampling
     state keeps the estimator's own.
